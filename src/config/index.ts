@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Typed configuration, parsed once from the environment. Nothing else in the code reads process.env. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** External PostgreSQL; when unset an embedded server is started under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis for cross-process pub/sub; when unset pub/sub is in-process. */
+  redisUrl: string | undefined;
+  logLevel: string;
+  dataDir: string;
+  tokenSecret: string;
+  tokenTtlSeconds: number;
+  /** Seed a demo community when the database holds no users. */
+  seedDemo: boolean;
+  limits: {
+    maxBodyBytes: number;
+    maxDepth: number;
+    maxCost: number;
+  };
+}
+
+export class ConfigError extends Error {}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+/**
+ * In development the token secret is generated once and kept in the data folder, so tokens survive
+ * restarts without any setup; production must be given one explicitly.
+ */
+function tokenSecret(env: NodeJS.ProcessEnv, mode: Config['env'], dataDir: string): string {
+  const given = env.TOKEN_SECRET;
+  if (given) {
+    if (given.length < 32) throw new ConfigError('TOKEN_SECRET must be at least 32 characters');
+    return given;
+  }
+  if (mode === 'production') throw new ConfigError('TOKEN_SECRET is required when NODE_ENV=production');
+  const file = path.join(dataDir, 'token-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** For the TypeORM CLI, which must not generate secrets as a side effect of loading ormconfig. */
+export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.DATABASE_URL || undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const mode: Config['env'] =
+    env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const dataDir = path.resolve(env.DATA_DIR || '.data');
+  return {
+    env: mode,
+    port: intVar(env, 'PORT', 4000),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: databaseUrlFromEnv(env),
+    redisUrl: env.REDIS_URL || undefined,
+    logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
+    dataDir,
+    tokenSecret: tokenSecret(env, mode, dataDir),
+    tokenTtlSeconds: intVar(env, 'TOKEN_TTL_SECONDS', 7 * 24 * 3600),
+    seedDemo: env.SEED_DEMO !== 'false',
+    limits: {
+      maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 100_000),
+      maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10),
+      maxCost: intVar(env, 'MAX_QUERY_COST', 5_000),
+    },
+  };
+}

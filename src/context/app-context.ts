@@ -1,0 +1,39 @@
+import type { DataSource } from 'typeorm';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config';
+import type { Logger } from '../shared/logger';
+import { type PubSubHandle, createAppPubSub } from '../shared/pubsub';
+import { TokenService } from '../modules/users/auth';
+import { connectDatabase, type Database } from '../shared/db/database';
+
+/** Everything created once per process; disposed in reverse order on shutdown. */
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  db: DataSource;
+  database: Database;
+  pubSub: PubSubHandle;
+  tokens: TokenService;
+  metrics: Registry;
+  dispose(): Promise<void>;
+}
+
+export async function createAppContext(config: Config, log: Logger): Promise<AppContext> {
+  const database = await connectDatabase(config, log);
+  const pubSub = createAppPubSub(config.redisUrl);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'colloquy_' });
+  return {
+    config,
+    log,
+    db: database.dataSource,
+    database,
+    pubSub,
+    tokens: new TokenService(config.tokenSecret, config.tokenTtlSeconds),
+    metrics,
+    async dispose() {
+      await pubSub.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { AppContext } from './app-context';
+import { createLoaders, type Loaders } from './loaders';
+import { services, type Services } from './services';
+import { autoCommit, inTransaction } from '../shared/db/unit-of-work';
+import { unauthenticated } from '../shared/errors';
+import { bearerToken } from '../modules/users/auth';
+import type { Viewer } from '../modules/users/user.service';
+
+/** Per GraphQL operation: who is asking, services for reads, fresh DataLoaders, and `mutate`. */
+export interface RequestContext {
+  app: AppContext;
+  viewer: Viewer | null;
+  services: Services;
+  loaders: Loaders;
+  /** Runs a mutation's work in one transaction; events it queued are published after commit. */
+  mutate<T>(fn: (s: Services) => Promise<T>): Promise<T>;
+  /**
+   * graphql-ws builds the context once per subscription, so each event would otherwise read
+   * through the first event's loader cache and see stale rows.
+   */
+  refreshLoaders(): void;
+}
+
+export function createRequestContext(app: AppContext, viewer: Viewer | null): RequestContext {
+  const read = services(autoCommit(app.db.manager), app.pubSub.pubSub);
+  const ctx: RequestContext = {
+    app,
+    viewer,
+    services: read,
+    loaders: createLoaders(read, viewer),
+    mutate: async (fn) => {
+      const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub)));
+      // Rows changed: anything cached before the write is stale for the rest of this operation.
+      ctx.refreshLoaders();
+      return result;
+    },
+    refreshLoaders: () => {
+      ctx.loaders = createLoaders(read, ctx.viewer);
+    },
+  };
+  return ctx;
+}
+
+/**
+ * Resolves the viewer from a token. The user row is re-read so a changed role or a deleted
+ * account takes effect at once rather than when the token expires.
+ */
+export async function resolveViewer(
+  app: AppContext,
+  authorization: string | undefined | null,
+): Promise<{ viewer: Viewer | null; expiresAt?: Date }> {
+  const token = bearerToken(authorization);
+  if (!token) return { viewer: null };
+  const claims = await app.tokens.verify(token);
+  const [user] = await services(autoCommit(app.db.manager), app.pubSub.pubSub).users.byIds([claims.userId]);
+  if (!user) throw unauthenticated('This account no longer exists');
+  return { viewer: { id: user.id, role: user.role, handle: user.handle }, expiresAt: claims.expiresAt };
+}

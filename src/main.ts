@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { loadConfig } from './config';
+import { createAppContext } from './context/app-context';
+import { createLogger } from './shared/logger';
+import { seedDemoCommunity } from './cli/seed';
+import { startServer } from './server/http';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const app = await createAppContext(config, log);
+  if (config.seedDemo) {
+    const seeded = await seedDemoCommunity(app);
+    if (seeded) log.info(seeded, 'seeded a demo community');
+  }
+  const server = await startServer(app, config.port, config.host);
+  log.info({ url: server.url, database: app.database.kind, pubsub: app.pubSub.transport, startupMs: Date.now() - started }, 'ready');
+  console.log(`Colloquy is ready at ${server.url} (started in ${Date.now() - started} ms)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    await server.close().catch((err) => log.error({ err }, 'server close failed'));
+    await app.dispose().catch((err) => log.error({ err }, 'dispose failed'));
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

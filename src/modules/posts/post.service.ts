@@ -1,0 +1,219 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
+import { type Page, type PageArgs, type SortKey, paginate } from '../../shared/pagination';
+import { type AppPubSub, TOPIC } from '../../shared/pubsub';
+import type { UnitOfWork } from '../../shared/db/unit-of-work';
+import { TagService } from '../tags/tag.service';
+import { isStaff, type Viewer } from '../users/user.service';
+import { PostEntity, type PostKind } from './post.entity';
+import { allowedParents, checkBody, checkTags, checkTitle } from './post.rules';
+import { hotRank } from './ranking';
+
+export type PostOrder = 'NEW' | 'TOP' | 'HOT' | 'BEST';
+
+export interface PostFilter {
+  tag?: string | null;
+  authorId?: number | null;
+  kind?: PostKind | null;
+  parentId?: number | null;
+  /** Questions, articles and discussions only: what a list of posts shows unless asked otherwise. */
+  topLevelOnly?: boolean;
+}
+
+export interface CreatePostInput {
+  kind: PostKind;
+  title?: string | null;
+  body: string;
+  tags?: string[] | null;
+  parentId?: number | null;
+}
+
+export interface EditPostInput {
+  title?: string | null;
+  body?: string | null;
+  tags?: string[] | null;
+}
+
+const SORT_KEYS: Record<PostOrder, SortKey<PostEntity>> = {
+  NEW: { expressions: ['p.created_at', 'p.id'], values: (p) => [p.createdAt.toISOString(), p.id] },
+  TOP: { expressions: ['p.score', 'p.id'], values: (p) => [p.score, p.id] },
+  HOT: { expressions: ['p.hot', 'p.id'], values: (p) => [p.hot, p.id] },
+  BEST: { expressions: ['p.is_accepted', 'p.wilson', 'p.id'], values: (p) => [p.isAccepted, p.wilson, p.id] },
+};
+
+export class PostService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pubSub: AppPubSub,
+  ) {}
+
+  private get repo() {
+    return this.uow.manager.getRepository(PostEntity);
+  }
+
+  private get tags() {
+    return new TagService(this.uow.manager);
+  }
+
+  /** Deleted posts are gone for everyone; unpublished ones are seen only by their author and staff. */
+  private visible(viewer: Viewer | null): SelectQueryBuilder<PostEntity> {
+    const qb = this.repo.createQueryBuilder('p').where('p.deleted_at IS NULL');
+    if (isStaff(viewer)) return qb;
+    if (viewer) return qb.andWhere(`(p.status = 'PUBLISHED' OR p.author_id = :viewerId)`, { viewerId: viewer.id });
+    return qb.andWhere(`p.status = 'PUBLISHED'`);
+  }
+
+  byIds(ids: readonly number[], viewer: Viewer | null): Promise<PostEntity[]> {
+    return this.visible(viewer).andWhere('p.id = ANY(:ids)', { ids }).getMany();
+  }
+
+  async get(id: number, viewer: Viewer | null): Promise<PostEntity> {
+    const [post] = await this.byIds([id], viewer);
+    if (!post) throw notFound('Post');
+    return post;
+  }
+
+  async list(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null): Promise<Page<PostEntity>> {
+    const qb = this.visible(viewer);
+    if (filter.kind) qb.andWhere('p.kind = :kind', { kind: filter.kind });
+    else if (filter.topLevelOnly) qb.andWhere('p.parent_id IS NULL');
+    if (filter.authorId) qb.andWhere('p.author_id = :authorId', { authorId: filter.authorId });
+    if (filter.parentId) qb.andWhere('p.parent_id = :parentId', { parentId: filter.parentId });
+    if (filter.tag) {
+      qb.andWhere(
+        `EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.name = :tag)`,
+        { tag: filter.tag.trim().toLowerCase() },
+      );
+    }
+    if (order === 'BEST' && filter.kind !== 'ANSWER') throw badInput('BEST ordering applies to answers only', 'orderBy');
+    return paginate(qb, SORT_KEYS[order], page);
+  }
+
+  async create(input: CreatePostInput, viewer: Viewer | null): Promise<PostEntity> {
+    if (!viewer) throw unauthenticated();
+    const title = checkTitle(input.kind, input.title);
+    const body = checkBody(input.body);
+    const tagNames = checkTags(input.kind, input.tags);
+    const parentKinds = allowedParents(input.kind);
+    let parent: PostEntity | null = null;
+    if (parentKinds) {
+      if (!input.parentId) throw badInput(`A ${input.kind.toLowerCase()} needs a parent post`, 'parentId');
+      parent = await this.visible(viewer).andWhere('p.id = :id', { id: input.parentId }).setLock('pessimistic_write').getOne();
+      if (!parent) throw notFound('Parent post');
+      if (!parentKinds.includes(parent.kind)) {
+        throw badInput(`A ${input.kind.toLowerCase()} cannot reply to a ${parent.kind.toLowerCase()}`, 'parentId');
+      }
+    } else if (input.parentId) {
+      throw badInput(`A ${input.kind.toLowerCase()} has no parent post`, 'parentId');
+    }
+
+    const createdAt = new Date();
+    const post = await this.repo.save(
+      this.repo.create({
+        kind: input.kind, title, body, parentId: parent?.id ?? null, authorId: viewer.id,
+        createdAt, hot: hotRank(0, createdAt),
+      }),
+    );
+    const tags = await this.tags.ensure(tagNames);
+    await this.setTags(post.id, [], tags.map((t) => t.id));
+    if (parent) {
+      const counter = input.kind === 'ANSWER' ? 'answer_count' : 'comment_count';
+      await this.uow.manager.query(`UPDATE posts SET ${counter} = ${counter} + 1 WHERE id = $1`, [parent.id]);
+    }
+    await this.uow.manager.query(`UPDATE users SET post_count = post_count + 1 WHERE id = $1`, [viewer.id]);
+
+    const inherited = parent && !tagNames.length ? await this.rootTagNames(parent.id) : tagNames;
+    if (post.status === 'PUBLISHED') {
+      this.uow.afterCommit(() =>
+        this.pubSub.publish(TOPIC.POST_ADDED, { postId: post.id, tags: inherited, kind: post.kind }),
+      );
+    }
+    return post;
+  }
+
+  async edit(id: number, input: EditPostInput, viewer: Viewer | null): Promise<PostEntity> {
+    const post = await this.lockForChange(id, viewer);
+    if (input.title !== undefined && input.title !== null) post.title = checkTitle(post.kind, input.title);
+    if (input.body !== undefined && input.body !== null) post.body = checkBody(input.body);
+    if (input.tags) {
+      const names = checkTags(post.kind, input.tags);
+      const current: Array<{ tag_id: number }> = await this.uow.manager.query(
+        `SELECT tag_id FROM post_tags WHERE post_id = $1`, [post.id]);
+      const next = await this.tags.ensure(names);
+      await this.setTags(post.id, current.map((r) => r.tag_id), next.map((t) => t.id));
+    }
+    post.editedAt = new Date();
+    return this.repo.save(post);
+  }
+
+  /** Soft delete: the row stays for history and moderation, but counts and lists forget it. */
+  async remove(id: number, viewer: Viewer | null): Promise<PostEntity> {
+    const post = await this.lockForChange(id, viewer);
+    post.deletedAt = new Date();
+    await this.repo.save(post);
+    const tagRows: Array<{ tag_id: number }> = await this.uow.manager.query(
+      `SELECT tag_id FROM post_tags WHERE post_id = $1`, [post.id]);
+    await this.tags.adjustPostCounts(tagRows.map((r) => r.tag_id), -1);
+    if (post.parentId) {
+      const counter = post.kind === 'ANSWER' ? 'answer_count' : 'comment_count';
+      await this.uow.manager.query(
+        `UPDATE posts SET ${counter} = ${counter} - 1,
+           accepted_answer_id = CASE WHEN accepted_answer_id = $2 THEN NULL ELSE accepted_answer_id END
+         WHERE id = $1`,
+        [post.parentId, post.id],
+      );
+    }
+    await this.uow.manager.query(`UPDATE users SET post_count = post_count - 1 WHERE id = $1`, [post.authorId]);
+    return post;
+  }
+
+  /** The question's author marks one answer as accepted; accepting another moves the mark. */
+  async acceptAnswer(answerId: number, viewer: Viewer | null): Promise<PostEntity> {
+    if (!viewer) throw unauthenticated();
+    const answer = await this.get(answerId, viewer);
+    if (answer.kind !== 'ANSWER' || !answer.parentId) throw badInput('Only answers can be accepted', 'answerId');
+    const question = await this.repo.createQueryBuilder('p').where('p.id = :id', { id: answer.parentId })
+      .setLock('pessimistic_write').getOneOrFail();
+    if (question.authorId !== viewer.id) throw forbidden('Only the author of the question can accept an answer');
+    if (question.acceptedAnswerId) {
+      await this.repo.update({ id: question.acceptedAnswerId }, { isAccepted: false });
+    }
+    await this.repo.update({ id: answer.id }, { isAccepted: true });
+    question.acceptedAnswerId = answer.id;
+    return this.repo.save(question);
+  }
+
+  private async lockForChange(id: number, viewer: Viewer | null): Promise<PostEntity> {
+    if (!viewer) throw unauthenticated();
+    const post = await this.visible(viewer).andWhere('p.id = :id', { id }).setLock('pessimistic_write').getOne();
+    if (!post) throw notFound('Post');
+    if (post.authorId !== viewer.id && !isStaff(viewer)) throw forbidden('Only the author or a moderator can change this post');
+    return post;
+  }
+
+  private async setTags(postId: number, current: number[], next: number[]): Promise<void> {
+    const added = next.filter((t) => !current.includes(t));
+    const removed = current.filter((t) => !next.includes(t));
+    if (removed.length) {
+      await this.uow.manager.query(`DELETE FROM post_tags WHERE post_id = $1 AND tag_id = ANY($2)`, [postId, removed]);
+      await this.tags.adjustPostCounts(removed, -1);
+    }
+    if (added.length) {
+      await this.uow.manager.query(
+        `INSERT INTO post_tags (post_id, tag_id) SELECT $1, unnest($2::int[])`, [postId, added]);
+      await this.tags.adjustPostCounts(added, 1);
+    }
+  }
+
+  /** Answers and comments carry no tags of their own; subscribers filter them by their thread's. */
+  private async rootTagNames(postId: number): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.uow.manager.query(
+      `WITH RECURSIVE up AS (SELECT id, parent_id FROM posts WHERE id = $1
+         UNION ALL SELECT p.id, p.parent_id FROM posts p JOIN up ON p.id = up.parent_id)
+       SELECT t.name FROM up JOIN post_tags pt ON pt.post_id = up.id JOIN tags t ON t.id = pt.tag_id
+        WHERE up.parent_id IS NULL`,
+      [postId],
+    );
+    return rows.map((r) => r.name);
+  }
+}

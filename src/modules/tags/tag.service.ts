@@ -1,0 +1,61 @@
+import type { EntityManager } from 'typeorm';
+import { notFound } from '../../shared/errors';
+import { type Page, type PageArgs, paginate } from '../../shared/pagination';
+import { TagEntity } from './tag.entity';
+
+export class TagService {
+  constructor(private readonly db: EntityManager) {}
+
+  private get repo() {
+    return this.db.getRepository(TagEntity);
+  }
+
+  /** Creates missing tags and returns all of them; callers run it inside their transaction. */
+  async ensure(names: readonly string[]): Promise<TagEntity[]> {
+    if (!names.length) return [];
+    await this.db.query(
+      `INSERT INTO tags (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING`,
+      [names],
+    );
+    return this.repo.createQueryBuilder('t').where('t.name = ANY(:names)', { names }).getMany();
+  }
+
+  async adjustPostCounts(tagIds: readonly number[], delta: number): Promise<void> {
+    if (!tagIds.length) return;
+    await this.db.query(`UPDATE tags SET post_count = post_count + $2 WHERE id = ANY($1)`, [tagIds, delta]);
+  }
+
+  byIds(ids: readonly number[]): Promise<TagEntity[]> {
+    return this.repo.createQueryBuilder('t').where('t.id = ANY(:ids)', { ids }).getMany();
+  }
+
+  async byName(name: string): Promise<TagEntity> {
+    const tag = await this.repo.findOneBy({ name: name.trim().toLowerCase() });
+    if (!tag) throw notFound(`Tag "${name}"`);
+    return tag;
+  }
+
+  list(page: PageArgs): Promise<Page<TagEntity>> {
+    const qb = this.repo.createQueryBuilder('t');
+    return paginate(qb, { expressions: ['t.post_count', 't.id'], values: (t) => [t.postCount, t.id] }, page);
+  }
+
+  /** Tags of many posts in one query, keyed by post id (the DataLoader batch function). */
+  async byPostIds(postIds: readonly number[]): Promise<Map<number, TagEntity[]>> {
+    const rows: Array<{ post_id: number; id: number; name: string; description: string; post_count: number; follower_count: number; created_at: Date }> =
+      await this.db.query(
+        `SELECT pt.post_id, t.* FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
+          WHERE pt.post_id = ANY($1) ORDER BY t.name`,
+        [postIds],
+      );
+    const byPost = new Map<number, TagEntity[]>();
+    for (const r of rows) {
+      const tag = this.repo.create({
+        id: r.id, name: r.name, description: r.description, postCount: r.post_count,
+        followerCount: r.follower_count, createdAt: r.created_at,
+      });
+      byPost.set(r.post_id, [...(byPost.get(r.post_id) ?? []), tag]);
+    }
+    return byPost;
+  }
+}

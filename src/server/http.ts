@@ -1,0 +1,188 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { Counter, Histogram } from 'prom-client';
+import type { AppContext } from '../context/app-context';
+import { createRequestContext, resolveViewer, type RequestContext } from '../context/request-context';
+import { DomainError } from '../shared/errors';
+import { withQueryScope, currentQueryScope } from '../shared/db/query-counter';
+import { createFormatError, toGraphQLError } from './errors';
+import { costError, depthRule, operationCost } from './limits';
+import { buildAppSchema } from './schema';
+import { attachWebSocket } from './ws';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const inputError = (message: string, reason: string, extra: Record<string, unknown> = {}) => ({
+  errors: [{ message, extensions: { code: 'BAD_USER_INPUT', reason, ...extra } }],
+});
+
+/** HTTP and WebSocket GraphQL on one port and one path, plus health, readiness and metrics. */
+export async function startServer(app: AppContext, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  const { config, log } = app;
+  const schema = await buildAppSchema(app.pubSub.pubSub);
+  const formatError = createFormatError(log, config.env === 'development');
+  const costs = new WeakMap<RequestContext, number>();
+  const exposeSqlCount = config.env !== 'production';
+
+  const requests = new Counter({ name: 'colloquy_graphql_requests_total', help: 'GraphQL operations over HTTP', labelNames: ['status'], registers: [app.metrics] });
+  const duration = new Histogram({ name: 'colloquy_graphql_request_duration_seconds', help: 'GraphQL HTTP request time', registers: [app.metrics], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    formatError,
+    introspection: true,
+    includeStacktraceInErrorResponses: config.env === 'development',
+    validationRules: [depthRule(config.limits.maxDepth)],
+    plugins: [
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ request, document, contextValue }) {
+              const cost = operationCost(schema, document, request.variables, request.operationName);
+              costs.set(contextValue, cost);
+              if (cost > config.limits.maxCost) throw costError(cost, config.limits.maxCost);
+            },
+            async willSendResponse({ response, contextValue }) {
+              if (response.body.kind !== 'single') return;
+              const result = response.body.singleResult;
+              const cost = costs.get(contextValue);
+              result.extensions = {
+                ...result.extensions,
+                ...(cost !== undefined ? { cost: { requested: cost, limit: config.limits.maxCost } } : {}),
+                ...(exposeSqlCount ? { sqlQueries: currentQueryScope()?.count ?? 0 } : {}),
+              };
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req, config.limits.maxBodyBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          return sendJson(res, 413, inputError(`Request body exceeds ${config.limits.maxBodyBytes} bytes`, 'BODY_TOO_LARGE', { limit: config.limits.maxBodyBytes }));
+        }
+        throw err;
+      }
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        return sendJson(res, 400, inputError('Request body is not valid JSON', 'INVALID_JSON'));
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+
+    const started = process.hrtime.bigint();
+    const { result: response } = withQueryScope(() =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => {
+          try {
+            const { viewer } = await resolveViewer(app, req.headers.authorization);
+            return createRequestContext(app, viewer);
+          } catch (err) {
+            throw err instanceof DomainError ? toGraphQLError(err) : err;
+          }
+        },
+      }),
+    );
+    const out = await response;
+    const status = out.status ?? 200;
+    requests.inc({ status });
+    duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of out.headers) outHeaders[k] = v;
+    res.writeHead(status, outHeaders);
+    if (out.body.kind === 'complete') res.end(out.body.string);
+    else {
+      for await (const chunk of out.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  let draining = false;
+  const httpServer = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = async () => {
+      if (url.pathname === '/graphql') return graphql(req, res, url);
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        const db = await app.db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
+        const ready = db === 'ok' && !draining;
+        return sendJson(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'not ready',
+          database: db,
+          databaseKind: app.database.kind,
+          pubsub: app.pubSub.transport,
+          draining,
+        });
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': app.metrics.contentType });
+        return res.end(await app.metrics.metrics());
+      }
+      sendJson(res, 404, { error: 'Not found; GraphQL is served at /graphql' });
+    };
+    route().catch((err) => {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+
+  const ws = attachWebSocket(app, httpServer, schema, formatError);
+  await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
+  const actual = (httpServer.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+
+  return {
+    port: actual,
+    url: `http://${shownHost}:${actual}/graphql`,
+    async close() {
+      draining = true;
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
