@@ -1,0 +1,55 @@
+/**
+ * What the server's domain code depends on: it scores texts and never learns how (habit 8).
+ * `InferencePool` is the worker-thread implementation; tests or another transport can provide
+ * their own.
+ */
+
+export const MODERATION_LABELS = ['toxicity', 'hate', 'spam'] as const;
+export type ModerationLabel = (typeof MODERATION_LABELS)[number];
+
+/** A span of the input (UTF-16 offsets, `text.slice(start, end)`) and how much it raised the score. */
+export interface ExplanationSpan {
+  start: number;
+  end: number;
+  text?: string;
+  /** Contribution to the label's logit; only positive contributions are reported. */
+  weight: number;
+}
+
+export interface ModerationResult {
+  /** `name@version` of the model that produced the scores; moderation events record it. */
+  modelVersion: string;
+  scores: Record<ModerationLabel, number>;
+  /** The spans that drove each score most, strongest first (at most a few per label). */
+  explanations: Record<ModerationLabel, ExplanationSpan[]>;
+}
+
+export interface InferenceCallOptions {
+  /** Milliseconds from the call until the result is no longer useful; the pool default otherwise. */
+  deadlineMs?: number;
+}
+
+export interface InferenceHealth {
+  /** True once at least one worker has loaded the models and is serving. */
+  ready: boolean;
+  /** The TensorFlow.js backend the workers really run (`tf.getBackend()`), e.g. `wasm`. */
+  backend: string | null;
+  /** Why that backend was chosen (what was tried and found missing). */
+  backendReason: string | null;
+  workers: number;
+  queueLength: number;
+  models: Record<string, string>;
+  /** Set when workers cannot start (e.g. a forced backend is missing); the pool serves nothing. */
+  error?: string;
+}
+
+export interface InferenceClient {
+  moderate(texts: string[], opts?: InferenceCallOptions): Promise<ModerationResult[]>;
+  /** Resolves once the pool can serve; rejects if its workers cannot start. */
+  ready(): Promise<void>;
+  health(): InferenceHealth;
+  /** Name of the TensorFlow.js backend in use, or `'unknown'` before the first worker is ready. */
+  backend(): string;
+  /** Stops accepting calls, finishes everything accepted, then stops the workers. */
+  close(): Promise<void>;
+}
