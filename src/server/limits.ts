@@ -54,5 +54,15 @@ export function depthRule(maxDepth: number) {
     ignoreIntrospection: true,
     flattenFragments: true,
     exposeLimits: true,
+    // Report through validation (not a throw) so the client gets a normal BAD_USER_INPUT error.
+    propagateOnRejection: false,
+    onReject: [
+      (ctx, err) =>
+        ctx?.reportError(
+          new GraphQLError(err.message.replace(/^Syntax Error: /, ''), {
+            extensions: { code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP', limit: maxDepth },
+          }),
+        ),
+    ],
   });
 }

@@ -14,14 +14,19 @@ const authChecker: AuthChecker<RequestContext> = ({ context }, roles) =>
 
 export const resolvers = [NodeResolver, UserResolver, PostResolver, TagResolver, SocialResolver] as const;
 
-export function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers,
     pubSub,
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },
   });
+  // type-graphql has no option for the root types' descriptions; they are part of the reference docs.
+  schema.getQueryType()!.description = 'Entry points for reading: the viewer, posts, users, tags and any node by id.';
+  schema.getMutationType()!.description = 'Entry points for writing; each mutation runs in one transaction.';
+  schema.getSubscriptionType()!.description = 'Live events over graphql-ws at the same `/graphql` path.';
+  return schema;
 }
 
 /** The checked-in contract, schema/schema.graphql: sorted so that moving code does not change it. */

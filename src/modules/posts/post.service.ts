@@ -107,6 +107,7 @@ export class PostService {
       throw badInput(`A ${input.kind.toLowerCase()} has no parent post`, 'parentId');
     }
 
+    const tags = await this.tags.ensure(tagNames);
     const createdAt = new Date();
     const post = await this.repo.save(
       this.repo.create({
@@ -114,7 +115,6 @@ export class PostService {
         createdAt, hot: hotRank(0, createdAt),
       }),
     );
-    const tags = await this.tags.ensure(tagNames);
     await this.setTags(post.id, [], tags.map((t) => t.id));
     if (parent) {
       const counter = input.kind === 'ANSWER' ? 'answer_count' : 'comment_count';

@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { createAppContext } from '../context/app-context';
+import { services } from '../context/services';
+import { inTransaction } from '../shared/db/unit-of-work';
+import { DomainError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { ROLES, type Role } from '../modules/users/user.entity';
+
+const USAGE = `Usage:
+  npm run --silent admin -- create-user --handle H --password P [--role MEMBER|MODERATOR|ADMIN] [--email E]
+  npm run --silent admin -- set-role --handle H --role MEMBER|MODERATOR|ADMIN`;
+
+/** Operator commands; they use the same database selection as the server (DATABASE_URL or embedded). */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { handle: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } },
+  });
+  const role = (values.role ?? 'MEMBER').toUpperCase() as Role;
+  if (!ROLES.includes(role) || !values.handle || (command === 'create-user' && !values.password) || !['create-user', 'set-role'].includes(command ?? '')) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  const app = await createAppContext(config, createLogger(process.env.LOG_LEVEL ?? 'warn'));
+  try {
+    const user = await inTransaction(app.db, (uow) => {
+      const s = services(uow, app.pubSub.pubSub);
+      return command === 'create-user'
+        ? s.users.create({ handle: values.handle!, password: values.password!, email: values.email, role })
+        : s.users.setRole(values.handle!, role);
+    });
+    console.log(JSON.stringify({ ok: true, id: user.id, handle: user.handle, role: user.role }));
+    return 0;
+  } catch (err) {
+    if (err instanceof DomainError) {
+      console.error(JSON.stringify({ ok: false, code: err.code, message: err.message }));
+      return 1;
+    }
+    throw err;
+  } finally {
+    await app.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { createAppContext } from '../context/app-context';
+import { importStackExchange } from '../modules/import/stackexchange';
+
+const USAGE = `Usage: npm run --silent import:stackexchange -- <dump folder> [--site NAME] [--batch-size N]`;
+
+/**
+ * Imports a Stack Exchange data dump into the database the server uses (DATABASE_URL or the
+ * embedded PostgreSQL under the data folder) and prints one JSON line of counts.
+ */
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { site: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (values.help || positionals.length !== 1 || (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))) {
+    console.error(USAGE);
+    return 2;
+  }
+  const dir = positionals[0];
+  if (!existsSync(dir)) {
+    console.error(`${dir}: no such folder\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfig();
+  // stdout carries only the summary line, so logs go to stderr.
+  const log = pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const app = await createAppContext(config, log);
+  try {
+    const started = Date.now();
+    const summary = await importStackExchange(app.db, dir, { site: values.site, batchSize });
+    console.log(JSON.stringify({ ok: true, ...summary, durationMs: Date.now() - started }));
+    return 0;
+  } finally {
+    await app.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
