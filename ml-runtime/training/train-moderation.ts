@@ -187,7 +187,6 @@ async function main(): Promise<void> {
   evaluate('sms-test', data.test, 'spam', ['sms']);
   evaluate('spamassassin-test', data.test, 'spam', ['spamassassin']);
   evaluate('davidson-test-toxicity', data.test, 'toxicity', ['davidson']);
-  evaluate('davidson-test-hate', data.test, 'hate', ['davidson']);
   model.dispose();
 
   const seconds = Math.round((Date.now() - started) / 1000);
