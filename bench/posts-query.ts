@@ -105,6 +105,8 @@ async function main(argv: string[]): Promise<void> {
       TOKEN_SECRET: randomBytes(32).toString('hex'),
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
+      // The posts query never calls the inference pool; its workers would only compete for the CPU.
+      ML_ENABLED: 'false',
     });
     app = await createAppContext(config, createLogger(config.logLevel));
     const dataset = values.stackexchange

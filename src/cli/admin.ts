@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
-import { createAppContext } from '../context/app-context';
+import { openCliContext } from './cli-context';
 import { services } from '../context/services';
 import { inTransaction } from '../shared/db/unit-of-work';
 import { DomainError } from '../shared/errors';
-import { createLogger } from '../shared/logger';
 import { ROLES, type Role } from '../modules/users/user.entity';
 
 const USAGE = `Usage:
@@ -24,8 +22,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
-  const app = await createAppContext(config, createLogger(process.env.LOG_LEVEL ?? 'warn'));
+  const app = await openCliContext();
   try {
     const user = await inTransaction(app.db, (uow) => {
       const s = services(uow, app.pubSub.pubSub);

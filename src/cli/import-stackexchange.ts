@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { loadConfig } from '../config';
-import { createAppContext } from '../context/app-context';
+import { openCliContext } from './cli-context';
 import { importStackExchange } from '../modules/import/stackexchange';
 
 const USAGE = `Usage: npm run --silent import:stackexchange -- <dump folder> [--site NAME] [--batch-size N]`;
@@ -28,10 +26,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${dir}: no such folder\n${USAGE}`);
     return 2;
   }
-  const config = loadConfig();
-  // stdout carries only the summary line, so logs go to stderr.
-  const log = pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const app = await createAppContext(config, log);
+  const app = await openCliContext();
   try {
     const started = Date.now();
     const summary = await importStackExchange(app.db, dir, { site: values.site, batchSize });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { optionsFromEnv, type PoolOptions } from '../../ml-runtime';
 
 /** Typed configuration, parsed once from the environment. Nothing else in the code reads process.env. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
     maxDepth: number;
     maxCost: number;
   };
+  /** The TensorFlow.js inference pool (ml-runtime); off skips starting its workers. */
+  inference: { enabled: boolean; pool: PoolOptions };
 }
 
 export class ConfigError extends Error {}
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10),
       maxCost: intVar(env, 'MAX_QUERY_COST', 5_000),
     },
+    inference: { enabled: env.ML_ENABLED !== 'false', pool: optionsFromEnv(env) },
   };
 }

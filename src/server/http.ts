@@ -145,12 +145,16 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') {
         const db = await app.db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
-        const ready = db === 'ok' && !draining;
+        const inference = app.inference?.health() ?? null;
+        const ready = db === 'ok' && !draining && (inference === null || inference.ready);
         return sendJson(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
           database: db,
           databaseKind: app.database.kind,
           pubsub: app.pubSub.transport,
+          inference: inference
+            ? { ready: inference.ready, backend: inference.backend, backendReason: inference.backendReason, workers: inference.workers, models: inference.models, error: inference.error }
+            : 'disabled',
           draining,
         });
       }

@@ -36,6 +36,28 @@ describe('health, readiness and metrics', () => {
   });
 });
 
+describe('the inference pool in the server', () => {
+  it('reports the TensorFlow.js backend that really runs in /readyz and in /metrics', async () => {
+    const t = await startTestServer({}, { ML_ENABLED: 'true', ML_WORKERS: '1' });
+    try {
+      const base = t.url.replace('/graphql', '');
+      let ready: any;
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`${base}/readyz`);
+        ready = await res.json();
+        if (res.status === 200) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(ready).toMatchObject({ status: 'ready', inference: { ready: true, workers: 1 } });
+      expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(ready.inference.backend);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain(`colloquy_ml_backend_info{backend="${ready.inference.backend}"} 1`);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
 describe('operator command', () => {
   let t: TestServer;
   beforeAll(async () => {

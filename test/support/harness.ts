@@ -64,6 +64,8 @@ export async function startTestServer(overrides: Partial<Config> = {}, env: Reco
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'colloquy-data-')),
     TOKEN_SECRET: randomBytes(32).toString('hex'),
     SEED_DEMO: 'false',
+    // The pool's workers are started only by the tests that use them (they cost a second each).
+    ML_ENABLED: 'false',
     ...env,
   });
   const config: Config = { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };

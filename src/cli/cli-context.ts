@@ -1,0 +1,12 @@
+import { loadConfig } from '../config';
+import { type AppContext, createAppContext } from '../context/app-context';
+import { createLogger } from '../shared/logger';
+
+/**
+ * The app context for command-line tools: the server's database selection, logs on stderr, and no
+ * inference workers (no command needs them).
+ */
+export function openCliContext(): Promise<AppContext> {
+  const config = loadConfig();
+  return createAppContext({ ...config, inference: { ...config.inference, enabled: false } }, createLogger(config.logLevel, 2));
+}
