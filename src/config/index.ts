@@ -25,6 +25,15 @@ export interface Config {
   };
   /** The TensorFlow.js inference pool (ml-runtime); off skips starting its workers. */
   inference: { enabled: boolean; pool: PoolOptions };
+  moderation: {
+    /** Whether this process consumes moderation jobs (any number of processes may). */
+    dispatcher: boolean;
+    batchSize: number;
+    leaseMs: number;
+    pollMs: number;
+    /** How far back `moderationVerdicts(after:)` can resume. */
+    retentionDays: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -82,5 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: intVar(env, 'MAX_QUERY_COST', 5_000),
     },
     inference: { enabled: env.ML_ENABLED !== 'false', pool: optionsFromEnv(env) },
+    moderation: {
+      dispatcher: env.MODERATION_DISPATCHER !== 'false',
+      batchSize: intVar(env, 'MODERATION_BATCH_SIZE', 128),
+      leaseMs: intVar(env, 'MODERATION_LEASE_MS', 30_000),
+      pollMs: intVar(env, 'MODERATION_POLL_MS', 1_000),
+      retentionDays: intVar(env, 'VERDICT_RETENTION_DAYS', 30),
+    },
   };
 }

@@ -6,6 +6,8 @@ import { type PubSubHandle, createAppPubSub } from '../shared/pubsub';
 import { TokenService } from '../modules/users/auth';
 import { connectDatabase, type Database } from '../shared/db/database';
 import { type InferenceClient, InferencePool } from '../../ml-runtime';
+import { DISPATCHER_DEFAULTS, ModerationDispatcher } from '../modules/moderation/dispatcher';
+import { decisionPublisher } from '../modules/moderation/publish';
 
 /** Everything created once per process; disposed in reverse order on shutdown. */
 export interface AppContext {
@@ -16,8 +18,10 @@ export interface AppContext {
   pubSub: PubSubHandle;
   tokens: TokenService;
   metrics: Registry;
-  /** Null when disabled by configuration (ML_ENABLED=false). */
+  /** Null when disabled by configuration (ML_ENABLED=false); then content is published unscored. */
   inference: InferenceClient | null;
+  /** Null when this process does not consume moderation jobs. */
+  dispatcher: ModerationDispatcher | null;
   dispose(): Promise<void>;
 }
 
@@ -31,6 +35,16 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
     ? new InferencePool({ ...config.inference.pool, registry: metrics, logger: log })
     : null;
   inference?.ready().catch((err) => log.error({ err }, 'inference pool failed to start'));
+  const dispatcher =
+    inference && config.moderation.dispatcher
+      ? new ModerationDispatcher(database.dataSource, database.url, inference, decisionPublisher(pubSub.pubSub, database.dataSource), log, {
+          ...DISPATCHER_DEFAULTS,
+          batchSize: config.moderation.batchSize,
+          leaseMs: config.moderation.leaseMs,
+          pollMs: config.moderation.pollMs,
+        })
+      : null;
+  await dispatcher?.start();
   return {
     config,
     log,
@@ -40,7 +54,9 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
     tokens: new TokenService(config.tokenSecret, config.tokenTtlSeconds),
     metrics,
     inference,
+    dispatcher,
     async dispose() {
+      await dispatcher?.stop();
       await inference?.close();
       await pubSub.close();
       await database.close();

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { ModerationStatusEntity } from '../modules/moderation/moderation-status.entity';
 import type { PostEntity } from '../modules/posts/post.entity';
 import type { TagEntity } from '../modules/tags/tag.entity';
 import type { UserEntity } from '../modules/users/user.entity';
@@ -23,6 +24,11 @@ export function createLoaders(s: Services, viewer: Viewer | null) {
     tagsOfPost: new DataLoader<number, TagEntity[]>(async (ids) => {
       const map = await s.tags.byPostIds(ids);
       return ids.map((id) => map.get(id) ?? []);
+    }),
+    moderationStatus: new DataLoader<number, ModerationStatusEntity | null>(async (ids) => {
+      const rows = await s.moderation.statusOf(ids);
+      const map = new Map(rows.map((r) => [r.subjectId, r]));
+      return ids.map((id) => map.get(id) ?? null);
     }),
     viewerVote: new DataLoader<number, number>(async (ids) => {
       if (!viewerId) return ids.map(() => 0);

@@ -10,6 +10,8 @@ import type { Viewer } from '../modules/users/user.service';
 export interface RequestContext {
   app: AppContext;
   viewer: Viewer | null;
+  /** When the viewer's token expires; long-lived subscriptions check it per event. */
+  tokenExpiresAt: Date | null;
   services: Services;
   loaders: Loaders;
   /** Runs a mutation's work in one transaction; events it queued are published after commit. */
@@ -21,15 +23,17 @@ export interface RequestContext {
   refreshLoaders(): void;
 }
 
-export function createRequestContext(app: AppContext, viewer: Viewer | null): RequestContext {
-  const read = services(autoCommit(app.db.manager), app.pubSub.pubSub);
+export function createRequestContext(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null = null): RequestContext {
+  const opts = { automaticModeration: app.inference !== null };
+  const read = services(autoCommit(app.db.manager), app.pubSub.pubSub, opts);
   const ctx: RequestContext = {
     app,
     viewer,
+    tokenExpiresAt,
     services: read,
     loaders: createLoaders(read, viewer),
     mutate: async (fn) => {
-      const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub)));
+      const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub, opts)), (err) => app.log.error({ err }, 'after-commit hook failed'));
       // Rows changed: anything cached before the write is stale for the rest of this operation.
       ctx.refreshLoaders();
       return result;

@@ -4,14 +4,21 @@ import { PostService } from '../modules/posts/post.service';
 import { SocialService } from '../modules/social/social.service';
 import { TagService } from '../modules/tags/tag.service';
 import { UserService } from '../modules/users/user.service';
+import { ModerationService } from '../modules/moderation/moderation.service';
 
 /** Every domain service bound to one DB handle, so the same code runs in or out of a transaction. */
-export function services(uow: UnitOfWork, pubSub: AppPubSub) {
+export interface ServiceOptions {
+  /** Content waits for the moderation model (true whenever the inference pool runs). */
+  automaticModeration: boolean;
+}
+
+export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOptions = { automaticModeration: false }) {
   return {
-    users: new UserService(uow.manager),
-    posts: new PostService(uow, pubSub),
+    users: new UserService(uow, pubSub),
+    posts: new PostService(uow, pubSub, opts.automaticModeration),
     tags: new TagService(uow.manager),
     social: new SocialService(uow.manager),
+    moderation: new ModerationService(uow, pubSub),
   };
 }
 

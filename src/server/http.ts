@@ -115,8 +115,8 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => {
           try {
-            const { viewer } = await resolveViewer(app, req.headers.authorization);
-            return createRequestContext(app, viewer);
+            const { viewer, expiresAt } = await resolveViewer(app, req.headers.authorization);
+            return createRequestContext(app, viewer, expiresAt ?? null);
           } catch (err) {
             throw err instanceof DomainError ? toGraphQLError(err) : err;
           }

@@ -7,12 +7,16 @@ import { SocialResolver } from '../modules/social/social.resolver';
 import { TagResolver } from '../modules/tags/tag.resolver';
 import { UserResolver } from '../modules/users/user.resolver';
 import { NodeResolver } from './graphql/node.resolver';
+import { ModerationResolver, ModerationSubjectResolver, PostModerationResolver } from '../modules/moderation/moderation.resolver';
 
 /** `@Authorized()` needs a viewer; `@Authorized('MODERATOR', …)` needs one of the roles. */
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) =>
   Boolean(context.viewer) && (roles.length === 0 || roles.includes(context.viewer!.role));
 
-export const resolvers = [NodeResolver, UserResolver, PostResolver, TagResolver, SocialResolver] as const;
+export const resolvers = [
+  NodeResolver, UserResolver, PostResolver, TagResolver, SocialResolver,
+  ModerationResolver, ModerationSubjectResolver, PostModerationResolver,
+] as const;
 
 export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
   const schema = await buildSchema({

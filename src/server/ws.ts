@@ -11,6 +11,7 @@ type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQL
 
 type Extra = {
   viewer?: Viewer | null;
+  expiresAt?: Date | null;
 };
 
 /** A token may come as `{ authorization: "Bearer …" }` (like the HTTP header) or `{ token }`. */
@@ -32,6 +33,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
         try {
           const { viewer, expiresAt } = await resolveViewer(app, tokenFrom(ctx.connectionParams));
           (ctx.extra as Extra).viewer = viewer;
+          (ctx.extra as Extra).expiresAt = expiresAt ?? null;
           if (expiresAt) {
             // A socket must not outlive the token that opened it.
             const ms = Math.max(0, expiresAt.getTime() - Date.now());
@@ -58,7 +60,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
           document,
           variableValues: payload.variables,
           operationName: payload.operationName,
-          contextValue: createRequestContext(app, (ctx.extra as Extra).viewer ?? null),
+          contextValue: createRequestContext(app, (ctx.extra as Extra).viewer ?? null, (ctx.extra as Extra).expiresAt ?? null),
         };
       },
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -9,9 +9,13 @@ import Redis from 'ioredis';
 export interface Topics {
   [key: string]: [] | [unknown] | [number | string, unknown];
   POST_ADDED: [{ postId: number; tags: string[]; kind: string }];
+  /** A moderation event (automatic or human), whole: every subscriber renders it without a query. */
+  VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord];
+  /** A user's role or standing changed: their open subscriptions re-check authorization. */
+  USER_CHANGED: [{ userId: number }];
 }
 
-export const TOPIC = { POST_ADDED: 'POST_ADDED' } as const;
+export const TOPIC = { POST_ADDED: 'POST_ADDED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED' } as const;
 
 export type AppPubSub = ReturnType<typeof createPubSub<Topics>>;
 

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 export const POST_KINDS = ['QUESTION', 'ANSWER', 'ARTICLE', 'DISCUSSION', 'COMMENT'] as const;
 export type PostKind = (typeof POST_KINDS)[number];
 
-export const POST_STATUSES = ['PUBLISHED', 'PENDING_REVIEW', 'HIDDEN', 'REMOVED'] as const;
+export const POST_STATUSES = ['PENDING', 'PUBLISHED', 'PENDING_REVIEW', 'HIDDEN', 'REMOVED'] as const;
 export type PostStatus = (typeof POST_STATUSES)[number];
 
 /**
@@ -80,6 +80,9 @@ export class PostEntity {
 
   @Column({ type: 'timestamptz', name: 'edited_at', nullable: true })
   editedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'first_published_at', nullable: true })
+  firstPublishedAt: Date | null;
 
   @Column({ type: 'timestamptz', name: 'deleted_at', nullable: true })
   deletedAt: Date | null;

@@ -16,7 +16,7 @@ type PostAddedPayload = Topics['POST_ADDED'][0];
 @Resolver(() => PostType)
 export class PostResolver {
   @Query(() => PostType, { description: 'A post by id; NOT_FOUND when it does not exist or is not visible to the viewer.' })
-  async post(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<PostType> {
+  async post(@Arg('id', () => ID, { description: 'A Post id.' }) id: string, @Ctx() ctx: RequestContext): Promise<PostType> {
     const post = await ctx.loaders.post.load(expectGlobalId(id, 'Post'));
     if (!post) throw notFound('Post');
     return presentPost(post);
@@ -45,27 +45,27 @@ export class PostResolver {
   }
 
   @Mutation(() => PostType, { description: 'Creates a post. Requires a logged-in member.' })
-  async createPost(@Arg('input') input: CreatePostInput, @Ctx() ctx: RequestContext): Promise<PostType> {
+  async createPost(@Arg('input', { description: 'The post to create.' }) input: CreatePostInput, @Ctx() ctx: RequestContext): Promise<PostType> {
     const parentId = input.parentId ? expectGlobalId(input.parentId, 'Post') : null;
     const post = await ctx.mutate((s) => s.posts.create({ ...input, parentId }, ctx.viewer));
     return presentPost(post);
   }
 
   @Mutation(() => PostType, { description: 'Edits a post. Allowed for its author, moderators and admins.' })
-  async editPost(@Arg('input') input: EditPostInput, @Ctx() ctx: RequestContext): Promise<PostType> {
+  async editPost(@Arg('input', { description: 'The post and its changes.' }) input: EditPostInput, @Ctx() ctx: RequestContext): Promise<PostType> {
     const id = expectGlobalId(input.id, 'Post');
     return presentPost(await ctx.mutate((s) => s.posts.edit(id, input, ctx.viewer)));
   }
 
   @Mutation(() => DeletePostPayload, { description: 'Deletes a post. Allowed for its author, moderators and admins.' })
-  async deletePost(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<DeletePostPayload> {
+  async deletePost(@Arg('id', () => ID, { description: 'The post to delete.' }) id: string, @Ctx() ctx: RequestContext): Promise<DeletePostPayload> {
     const rowId = expectGlobalId(id, 'Post');
     await ctx.mutate((s) => s.posts.remove(rowId, ctx.viewer));
     return { deletedPostId: id };
   }
 
   @Mutation(() => PostType, { description: "Marks an answer as accepted; only the question's author may. Returns the question." })
-  async acceptAnswer(@Arg('answerId', () => ID) answerId: string, @Ctx() ctx: RequestContext): Promise<PostType> {
+  async acceptAnswer(@Arg('answerId', () => ID, { description: 'The answer to accept.' }) answerId: string, @Ctx() ctx: RequestContext): Promise<PostType> {
     const id = expectGlobalId(answerId, 'Post');
     return presentPost(await ctx.mutate((s) => s.posts.acceptAnswer(id, ctx.viewer)));
   }

@@ -8,6 +8,8 @@ import { isStaff, type Viewer } from '../users/user.service';
 import { PostEntity, type PostKind } from './post.entity';
 import { allowedParents, checkBody, checkTags, checkTitle } from './post.rules';
 import { hotRank } from './ranking';
+import { announcePublished } from './thread-tags';
+import { JOBS_CHANNEL } from '../moderation/dispatcher';
 
 export type PostOrder = 'NEW' | 'TOP' | 'HOT' | 'BEST';
 
@@ -45,6 +47,8 @@ export class PostService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly pubSub: AppPubSub,
+    /** When on, new and edited content waits (PENDING) for the model's verdict before anyone else sees it. */
+    private readonly automaticModeration: boolean,
   ) {}
 
   private get repo() {
@@ -113,6 +117,8 @@ export class PostService {
       this.repo.create({
         kind: input.kind, title, body, parentId: parent?.id ?? null, authorId: viewer.id,
         createdAt, hot: hotRank(0, createdAt),
+        status: this.automaticModeration ? 'PENDING' : 'PUBLISHED',
+        firstPublishedAt: this.automaticModeration ? null : createdAt,
       }),
     );
     await this.setTags(post.id, [], tags.map((t) => t.id));
@@ -121,14 +127,19 @@ export class PostService {
       await this.uow.manager.query(`UPDATE posts SET ${counter} = ${counter} + 1 WHERE id = $1`, [parent.id]);
     }
     await this.uow.manager.query(`UPDATE users SET post_count = post_count + 1 WHERE id = $1`, [viewer.id]);
-
-    const inherited = parent && !tagNames.length ? await this.rootTagNames(parent.id) : tagNames;
-    if (post.status === 'PUBLISHED') {
-      this.uow.afterCommit(() =>
-        this.pubSub.publish(TOPIC.POST_ADDED, { postId: post.id, tags: inherited, kind: post.kind }),
-      );
+    if (this.automaticModeration) await this.enqueueModeration(post.id);
+    else {
+      // After commit the transaction's connection is gone: read through the data source.
+      const m = this.uow.manager.connection.manager;
+      this.uow.afterCommit(() => announcePublished(m, (p) => this.pubSub.publish(TOPIC.POST_ADDED, p), [post.id]));
     }
     return post;
+  }
+
+  /** The outbox row; NOTIFY wakes every dispatcher when the transaction commits, not before. */
+  private async enqueueModeration(postId: number): Promise<void> {
+    await this.uow.manager.query(`INSERT INTO moderation_jobs (subject_id) VALUES ($1)`, [postId]);
+    await this.uow.manager.query(`SELECT pg_notify($1, '')`, [JOBS_CHANNEL]);
   }
 
   async edit(id: number, input: EditPostInput, viewer: Viewer | null): Promise<PostEntity> {
@@ -143,7 +154,12 @@ export class PostService {
       await this.setTags(post.id, current.map((r) => r.tag_id), next.map((t) => t.id));
     }
     post.editedAt = new Date();
-    return this.repo.save(post);
+    // Changed text is judged again; content a moderator hid or removed stays as they left it.
+    const rescore = this.automaticModeration && ['PUBLISHED', 'PENDING', 'PENDING_REVIEW'].includes(post.status);
+    if (rescore) post.status = 'PENDING';
+    const saved = await this.repo.save(post);
+    if (rescore) await this.enqueueModeration(post.id);
+    return saved;
   }
 
   /** Soft delete: the row stays for history and moderation, but counts and lists forget it. */
@@ -203,17 +219,5 @@ export class PostService {
         `INSERT INTO post_tags (post_id, tag_id) SELECT $1, unnest($2::int[])`, [postId, added]);
       await this.tags.adjustPostCounts(added, 1);
     }
-  }
-
-  /** Answers and comments carry no tags of their own; subscribers filter them by their thread's. */
-  private async rootTagNames(postId: number): Promise<string[]> {
-    const rows: Array<{ name: string }> = await this.uow.manager.query(
-      `WITH RECURSIVE up AS (SELECT id, parent_id FROM posts WHERE id = $1
-         UNION ALL SELECT p.id, p.parent_id FROM posts p JOIN up ON p.id = up.parent_id)
-       SELECT t.name FROM up JOIN post_tags pt ON pt.post_id = up.id JOIN tags t ON t.id = pt.tag_id
-        WHERE up.parent_id IS NULL`,
-      [postId],
-    );
-    return rows.map((r) => r.name);
   }
 }

@@ -26,6 +26,7 @@ registerEnumType(PostKindEnum, {
 });
 
 export enum PostStatusEnum {
+  PENDING = 'PENDING',
   PUBLISHED = 'PUBLISHED',
   PENDING_REVIEW = 'PENDING_REVIEW',
   HIDDEN = 'HIDDEN',
@@ -35,6 +36,7 @@ registerEnumType(PostStatusEnum, {
   name: 'PostStatus',
   description: 'Moderation status of a post.',
   valuesConfig: {
+    PENDING: { description: 'Awaiting the moderation model; visible only to its author and moderators.' },
     PUBLISHED: { description: 'Visible to everyone.' },
     PENDING_REVIEW: { description: 'Held for review; visible only to its author and moderators.' },
     HIDDEN: { description: 'Hidden by moderation; visible only to its author and moderators.' },

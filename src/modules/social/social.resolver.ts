@@ -23,8 +23,8 @@ export class FollowPayload {
 export class SocialResolver {
   @Mutation(() => PostType, { description: 'Votes on a post (one vote per member and post; CLEAR withdraws it). You cannot vote on your own posts.' })
   async vote(
-    @Arg('postId', () => ID) postId: string,
-    @Arg('value', () => VoteValueEnum) value: VoteValueEnum,
+    @Arg('postId', () => ID, { description: 'The post.' }) postId: string,
+    @Arg('value', () => VoteValueEnum, { description: 'UP, DOWN, or CLEAR to withdraw.' }) value: VoteValueEnum,
     @Ctx() ctx: RequestContext,
   ): Promise<PostType> {
     const id = expectGlobalId(postId, 'Post');
@@ -34,7 +34,7 @@ export class SocialResolver {
 
   @Mutation(() => PostType, { description: 'Adds (or with `bookmarked: false` removes) a bookmark; idempotent.' })
   async bookmark(
-    @Arg('postId', () => ID) postId: string,
+    @Arg('postId', () => ID, { description: 'The post.' }) postId: string,
     @Arg('bookmarked', { defaultValue: true, description: 'false removes the bookmark.' }) bookmarked: boolean,
     @Ctx() ctx: RequestContext,
   ): Promise<PostType> {

@@ -1,10 +1,11 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { expectGlobalId } from '../../shared/global-id';
 import type { RequestContext } from '../../context/request-context';
 import { forbidden } from '../../shared/errors';
 import { ConnectionArgs, toConnection } from '../../server/graphql/connection';
 import { PostConnection, PostOrderEnum, presentPost } from '../posts/post.types';
 import type { UserEntity } from './user.entity';
-import { AuthPayload, LogInInput, SignUpInput, UserType, presentUser } from './user.types';
+import { AuthPayload, LogInInput, RoleEnum, SignUpInput, UserType, presentUser } from './user.types';
 
 @Resolver(() => UserType)
 export class UserResolver {
@@ -21,13 +22,13 @@ export class UserResolver {
   }
 
   @Mutation(() => AuthPayload, { description: 'Creates a member account and returns a session token.' })
-  async signUp(@Arg('input') input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+  async signUp(@Arg('input', { description: 'The new account.' }) input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     const user = await ctx.mutate((s) => s.users.create(input));
     return this.session(user, ctx);
   }
 
   @Mutation(() => AuthPayload, { description: 'Exchanges a handle (or e-mail) and password for a session token.' })
-  async logIn(@Arg('input') input: LogInInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+  async logIn(@Arg('input', { description: 'Credentials.' }) input: LogInInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     const user = await ctx.services.users.authenticate(input.handle, input.password);
     return this.session(user, ctx);
   }
@@ -37,6 +38,16 @@ export class UserResolver {
     ctx.viewer = { id: user.id, role: user.role, handle: user.handle };
     ctx.refreshLoaders();
     return { token: await ctx.app.tokens.issue(user.id, user.role), user: presentUser(user) };
+  }
+
+  @Mutation(() => UserType, { description: "Changes a user's role; their open subscriptions re-check access at once. Admins only." })
+  async setUserRole(
+    @Arg('userId', () => ID, { description: 'The user.' }) userId: string,
+    @Arg('role', () => RoleEnum, { description: 'The new role.' }) role: RoleEnum,
+    @Ctx() ctx: RequestContext,
+  ): Promise<UserType> {
+    const id = expectGlobalId(userId, 'User');
+    return presentUser(await ctx.mutate((s) => s.users.setRoleById(id, role, ctx.viewer)));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'E-mail address. Visible only to the account itself and to admins; others get FORBIDDEN.' })

@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, notFound, unauthenticated } from '../../shared/errors';
+import type { UnitOfWork } from '../../shared/db/unit-of-work';
+import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
+import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 import { hashPassword, verifyPassword } from './auth';
 import { ROLES, type Role, UserEntity } from './user.entity';
 
@@ -23,7 +25,14 @@ export const isStaff = (viewer: Viewer | null | undefined): boolean =>
   viewer?.role === 'MODERATOR' || viewer?.role === 'ADMIN';
 
 export class UserService {
-  constructor(private readonly db: EntityManager) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pubSub: AppPubSub,
+  ) {}
+
+  private get db(): EntityManager {
+    return this.uow.manager;
+  }
 
   private get repo() {
     return this.db.getRepository(UserEntity);
@@ -80,10 +89,22 @@ export class UserService {
     return user;
   }
 
+  /** Open subscriptions of the user re-check their access once the change commits. */
   async setRole(handle: string, role: Role): Promise<UserEntity> {
+    if (!ROLES.includes(role)) throw badInput(`Unknown role ${role}`, 'role');
     const user = await this.byHandle(handle);
     user.role = role;
-    return this.repo.save(user);
+    const saved = await this.repo.save(user);
+    this.uow.afterCommit(() => this.pubSub.publish(TOPIC.USER_CHANGED, { userId: user.id }));
+    return saved;
+  }
+
+  async setRoleById(userId: number, role: Role, viewer: Viewer | null): Promise<UserEntity> {
+    if (!viewer) throw unauthenticated();
+    if (viewer.role !== 'ADMIN') throw forbidden('Only admins change roles');
+    const [user] = await this.byIds([userId]);
+    if (!user) throw notFound('User');
+    return this.setRole(user.handle, role);
   }
 
   async count(): Promise<number> {

@@ -30,12 +30,12 @@ async function loadNode(globalId: string, ctx: RequestContext): Promise<Node | n
 @Resolver()
 export class NodeResolver {
   @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist or is not visible.' })
-  node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
+  node(@Arg('id', () => ID, { description: 'A global id.' }) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
     return loadNode(id, ctx);
   }
 
   @Query(() => [Node], { nullable: 'items', description: `Several objects by global id (at most ${MAX_PAGE_SIZE}), in the order asked; null for each missing one.` })
-  nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
+  nodes(@Arg('ids', () => [ID], { description: 'Global ids, at most 100.' }) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
     if (ids.length > MAX_PAGE_SIZE) throw badInput(`At most ${MAX_PAGE_SIZE} ids`, 'ids');
     return Promise.all(ids.map((id) => loadNode(id, ctx)));
   }

@@ -7,6 +7,7 @@ import { CountingOrmLogger } from './query-counter';
 
 export interface Database {
   dataSource: DataSource;
+  url: string;
   /** `embedded` when this process runs (or joined) the PostgreSQL under the data folder. */
   kind: 'external' | 'embedded';
   close(): Promise<void>;
@@ -30,6 +31,7 @@ export async function connectDatabase(config: Config, log: Logger): Promise<Data
   }
   return {
     dataSource,
+    url,
     kind: embedded ? 'embedded' : 'external',
     async close() {
       await dataSource.destroy();

@@ -14,9 +14,23 @@ export function autoCommit(manager: EntityManager): UnitOfWork {
   return { manager, afterCommit: (fn) => void Promise.resolve().then(fn) };
 }
 
-export async function inTransaction<T>(db: DataSource, fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+/**
+ * Runs fn in a transaction, then its after-commit hooks. A failing hook cannot undo the commit, so
+ * it is reported to onHookError rather than failing the caller.
+ */
+export async function inTransaction<T>(
+  db: DataSource,
+  fn: (uow: UnitOfWork) => Promise<T>,
+  onHookError: (err: unknown) => void = (err) => console.error('after-commit hook failed', err),
+): Promise<T> {
   const hooks: Array<() => void | Promise<void>> = [];
   const result = await db.transaction((manager) => fn({ manager, afterCommit: (h) => hooks.push(h) }));
-  for (const h of hooks) await h();
+  for (const h of hooks) {
+    try {
+      await h();
+    } catch (err) {
+      onHookError(err);
+    }
+  }
   return result;
 }
