@@ -20,7 +20,11 @@ export interface ModerationResult {
   /** `name@version` of the model that produced the scores; moderation events record it. */
   modelVersion: string;
   scores: Record<ModerationLabel, number>;
-  /** The spans that drove each score most, strongest first (at most a few per label). */
+  /**
+   * The spans that drove each score most, strongest first (at most a few per label). Only labels
+   * whose score is at or above the model's operating threshold (the review band) are explained;
+   * the others get an empty list, which costs nothing to compute.
+   */
   explanations: Record<ModerationLabel, ExplanationSpan[]>;
 }
 

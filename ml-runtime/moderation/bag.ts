@@ -1,13 +1,13 @@
 /**
- * The embedding bag in plain JavaScript: the mean of the hashed feature rows of a text.
+ * The embedding bag in plain JavaScript: the pooled hashed feature rows of a text.
  *
  * This replaces a tfjs `gather` + reduce, which on WASM cost ~60 ms for a batch of 256 texts;
- * summing a few hundred 32-float rows in a typed array costs microseconds per text. The same code
+ * summing a few hundred short rows from a typed array costs microseconds per text. The same code
  * computes the bag during training, so training and serving cannot drift apart.
  */
 import type { Features } from './features';
 
-/** Adds the pooled `ids`' rows (scaled by `scale`) into `out[offset .. offset + dim)`. */
+/** Adds the first `count` of `ids`' rows, times `scale`, into `out[offset .. offset + dim)`. */
 export function bagInto(
   embedding: Float32Array,
   dim: number,
@@ -15,10 +15,10 @@ export function bagInto(
   out: Float32Array,
   offset: number,
   scale: number,
+  count = ids.length,
 ): void {
-  const n = ids.length;
-  if (n === 0) return;
-  for (let i = 0; i < n; i++) {
+  if (count === 0) return;
+  for (let i = 0; i < count; i++) {
     const row = ids[i] * dim;
     for (let d = 0; d < dim; d++) out[offset + d] += embedding[row + d];
   }
@@ -26,29 +26,30 @@ export function bagInto(
 }
 
 /**
- * Per-token share of the bag (tokens × dim, already divided by the feature count), so that the
- * token vectors sum to the bag. `scale` is the pooling divisor (poolingScale). A bigram is split evenly between its two tokens.
+ * Each token's share of `grad · bag` (gradient × input): the contributions of its features, a
+ * bigram split evenly between its two tokens, so the token contributions sum to `grad · bag`.
+ * `scale` is the pooling divisor (poolingScale) and `grad` the first `dim` floats from `gradOffset`.
  */
-export function tokenVectors(embedding: Float32Array, dim: number, f: Features, scale: number): Float32Array {
-  const out = new Float32Array(f.tokens.length * dim);
-  const n = f.ids.length;
-  const inv = scale;
-  for (let i = 0; i < n; i++) {
+export function tokenContributions(
+  embedding: Float32Array,
+  dim: number,
+  f: Features,
+  scale: number,
+  grad: Float32Array,
+  gradOffset = 0,
+): Float32Array {
+  const out = new Float32Array(f.tokens.length);
+  for (let i = 0; i < f.ids.length; i++) {
     const row = f.ids[i] * dim;
+    let c = 0;
+    for (let d = 0; d < dim; d++) c += embedding[row + d] * grad[gradOffset + d];
+    c *= scale;
     const owner = f.owners[i];
-    if (owner >= 0) {
-      const o = owner * dim;
-      for (let d = 0; d < dim; d++) out[o + d] += embedding[row + d] * inv;
-    } else {
+    if (owner >= 0) out[owner] += c;
+    else {
       const t = -owner - 1;
-      const a = (t - 1) * dim;
-      const b = t * dim;
-      const half = inv * 0.5;
-      for (let d = 0; d < dim; d++) {
-        const v = embedding[row + d] * half;
-        out[a + d] += v;
-        out[b + d] += v;
-      }
+      out[t - 1] += c * 0.5;
+      out[t] += c * 0.5;
     }
   }
   return out;

@@ -1,10 +1,11 @@
 /**
  * Text → hashed sparse features, with each feature tied back to the token (and so the character
- * span) it came from. Features are word unigrams, word bigrams and character 3–5-grams of each
+ * span) it came from. Features are word unigrams, word bigrams and character n-grams of each
  * word; all are hashed into `buckets` rows with FNV-1a so no vocabulary has to ship with the model.
  *
- * Hashing runs over char codes without building n-gram strings: this function is on the hot path
- * of every inference and dominates its cost, so it avoids allocation beyond one string per token.
+ * This is the hot path of every inference, so normalisation and hashing run over char codes in a
+ * reused buffer: no n-gram strings, no per-token regex replaces, and the scoring path
+ * (`hashText`) builds no token objects at all; only explanations ask for them (`featurise`).
  */
 
 export interface FeatureConfig {
@@ -14,7 +15,7 @@ export interface FeatureConfig {
   maxCharGram: number;
   /** Text beyond this many characters is ignored (bounds the cost of a single long post). */
   maxChars: number;
-  /** Bag divisor: the feature count n (`mean`) or √n (`sqrt`, so one strong word in a long text still counts). */
+  /** Bag divisor: the feature count n (`mean`) or √n (`sqrt`: the L2 norm of a binary bag, so one strong word in a long text still counts). */
   pooling?: 'mean' | 'sqrt';
 }
 
@@ -24,11 +25,11 @@ export function poolingScale(config: FeatureConfig, n: number): number {
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
-  buckets: 1 << 18,
+  buckets: 1 << 19,
   minCharGram: 3,
   maxCharGram: 5,
   maxChars: 4000,
-  pooling: 'mean',
+  pooling: 'sqrt',
 };
 
 export interface Token {
@@ -51,10 +52,16 @@ export interface Features {
 // (punctuation and emoji carry signal in tweets: "!!!", "😂").
 const TOKEN_RE =
   /(https?:\/\/\S+|www\.\S+)|(@\w+)|([\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*)|([^\s\p{L}\p{N}])/gu;
+const NON_ASCII_DIGIT = /^\p{N}$/u;
+const NON_ASCII_LETTER = /^\p{L}$/u;
 
 const KIND_WORD = 0x9e3779b1;
 const KIND_BIGRAM = 0x85ebca77;
 const KIND_CHAR = 0xc2b2ae3d;
+/** One shared feature for words in capitals: shouting is a sign of abuse that lower-casing hides. */
+const SHOUT = 0x165667b1;
+const URL_CODES = Array.from('<url>', (c) => c.charCodeAt(0));
+const USER_CODES = Array.from('@user', (c) => c.charCodeAt(0));
 
 function fnv(seed: number, codes: Int32Array, from: number, to: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -79,6 +86,7 @@ export class Featuriser {
   private owners = new Int32Array(1024);
   private n = 0;
   private codes = new Int32Array(256);
+  private shout = false;
   private readonly mask: number;
 
   constructor(readonly config: FeatureConfig = DEFAULT_FEATURE_CONFIG) {
@@ -86,51 +94,104 @@ export class Featuriser {
     this.mask = config.buckets - 1;
   }
 
+  /** Features with their owning tokens (copies: they outlive the next call). */
   featurise(text: string): Features {
-    this.n = 0;
     const tokens: Token[] = [];
-    const source = text.length > this.config.maxChars ? text.slice(0, this.config.maxChars) : text;
-    let prevHash = -1;
-    TOKEN_RE.lastIndex = 0;
-    for (let m = TOKEN_RE.exec(source); m !== null; m = TOKEN_RE.exec(source)) {
-      const t = tokens.length;
-      tokens.push({ start: m.index, end: m.index + m[0].length });
-      let norm: string;
-      let charGrams = false;
-      if (m[1] !== undefined) norm = '<url>';
-      else if (m[2] !== undefined) norm = '@user';
-      else if (m[3] !== undefined) {
-        norm = normaliseWord(m[3]);
-        charGrams = true;
-      } else norm = m[4];
-      const len = this.loadCodes(norm, charGrams);
-      const from = charGrams ? 1 : 0;
-      const wordHash = fnv(KIND_WORD, this.codes, from, from + norm.length);
-      this.push(wordHash, t);
-      if (prevHash >= 0) this.push((Math.imul(prevHash, 0x27d4eb2d) ^ wordHash ^ KIND_BIGRAM) >>> 0, -(t + 1));
-      prevHash = wordHash;
-      if (charGrams && len > 3) this.pushCharGrams(len, t);
-    }
+    this.scan(text, tokens);
     return { ids: this.ids.slice(0, this.n), owners: this.owners.slice(0, this.n), tokens };
   }
 
-  /** Copies the token's char codes into the scratch buffer, with `<` `>` boundaries for words. */
-  private loadCodes(norm: string, bounded: boolean): number {
-    const len = norm.length + (bounded ? 2 : 0);
-    if (this.codes.length < len) this.codes = new Int32Array(len * 2);
-    let k = 0;
-    if (bounded) this.codes[k++] = 60;
-    for (let i = 0; i < norm.length; i++) this.codes[k++] = norm.charCodeAt(i);
-    if (bounded) this.codes[k++] = 62;
+  /**
+   * The scoring path: hashes `text` and returns the feature count; the ids are `view()[0 .. n)`,
+   * valid until the next call.
+   */
+  hashText(text: string): number {
+    this.scan(text, undefined);
+    return this.n;
+  }
+
+  view(): Int32Array {
+    return this.ids;
+  }
+
+  private scan(text: string, tokens: Token[] | undefined): void {
+    this.n = 0;
+    const source = text.length > this.config.maxChars ? text.slice(0, this.config.maxChars) : text;
+    let prevHash = -1;
+    let t = 0;
+    TOKEN_RE.lastIndex = 0;
+    for (let m = TOKEN_RE.exec(source); m !== null; m = TOKEN_RE.exec(source), t++) {
+      if (tokens) tokens.push({ start: m.index, end: m.index + m[0].length });
+      let len: number;
+      const word = m[3] !== undefined;
+      if (m[1] !== undefined) len = this.loadFixed(URL_CODES);
+      else if (m[2] !== undefined) len = this.loadFixed(USER_CODES);
+      else if (word) len = this.loadWord(m[3]);
+      else len = this.loadFixed(m[4]);
+      const from = word ? 1 : 0;
+      const wordHash = fnv(KIND_WORD, this.codes, from, word ? len - 1 : len);
+      this.push(wordHash, t);
+      if (prevHash >= 0) this.push((Math.imul(prevHash, 0x27d4eb2d) ^ wordHash ^ KIND_BIGRAM) >>> 0, -(t + 1));
+      prevHash = wordHash;
+      if (word && this.shout) this.push(SHOUT, t);
+      if (word && len > this.config.minCharGram) this.pushCharGrams(len, t);
+    }
+  }
+
+  private loadFixed(s: ArrayLike<number> | string): number {
+    const len = s.length;
+    this.reserve(len);
+    for (let i = 0; i < len; i++) this.codes[i] = typeof s === 'string' ? s.charCodeAt(i) : s[i];
     return len;
   }
 
+  /** normaliseWord over char codes, with `<` `>` word boundaries; returns the bounded length. */
+  private loadWord(raw: string): number {
+    const lower = raw.toLowerCase();
+    this.shout = raw.length > 1 && lower !== raw && raw.toUpperCase() === raw;
+    this.reserve(lower.length + 2);
+    const codes = this.codes;
+    let k = 0;
+    codes[k++] = 60;
+    for (let i = 0; i < lower.length; i++) {
+      let c = lower.charCodeAt(i);
+      let letter: boolean;
+      if (c < 128) {
+        if (c >= 48 && c <= 57) c = 48;
+        letter = c >= 97 && c <= 122;
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        letter = false;
+      } else {
+        const ch = lower[i];
+        if (NON_ASCII_DIGIT.test(ch)) c = 48;
+        letter = c !== 48 && NON_ASCII_LETTER.test(ch);
+      }
+      if (letter && k >= 3 && codes[k - 1] === c && codes[k - 2] === c) continue;
+      codes[k++] = c;
+    }
+    codes[k++] = 62;
+    return k;
+  }
+
+  private reserve(len: number): void {
+    if (this.codes.length < len) this.codes = new Int32Array(len * 2);
+  }
+
+  /**
+   * FNV-1a is computed prefix by prefix, so one pass from each start position yields all its
+   * n-grams (5 multiplies instead of 12 for 3–5-grams); the length is mixed in at the end.
+   */
   private pushCharGrams(len: number, owner: number): void {
     const { minCharGram, maxCharGram } = this.config;
-    for (let n = minCharGram; n <= maxCharGram; n++) {
-      // The whole bounded word is already a unigram feature.
-      for (let s = 0; s + n <= len && !(s === 0 && n === len); s++) {
-        this.push(fnv(KIND_CHAR + n, this.codes, s, s + n), owner);
+    const codes = this.codes;
+    for (let s = 0; s + minCharGram <= len; s++) {
+      let h = (0x811c9dc5 ^ KIND_CHAR) >>> 0;
+      const stop = Math.min(len, s + maxCharGram);
+      for (let j = s; j < stop; j++) {
+        h = Math.imul(h ^ codes[j], 0x01000193);
+        const n = j - s + 1;
+        // The whole bounded word is already a unigram feature.
+        if (n >= minCharGram && !(s === 0 && n === len)) this.push((h ^ Math.imul(n, 0x9e3779b1)) >>> 0, owner);
       }
     }
   }

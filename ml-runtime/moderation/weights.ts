@@ -1,7 +1,7 @@
 /**
  * The moderation model's weights and their on-disk form: `model.json` (metadata, dense layers,
  * thresholds, metrics) and `embedding.bin` (the hashed embedding table, int8 with one float32
- * scale per row, which keeps the table at ~9 MB instead of 34 MB at no measurable loss).
+ * scale per row: 3.7 MB instead of 6.3 MB for the 2^19 × 3 table, at no measurable loss).
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 import { Featuriser, normaliseWord } from '../../../ml-runtime/moderation/features';
-import { tokenVectors } from '../../../ml-runtime/moderation/bag';
+import { bagInto, tokenContributions } from '../../../ml-runtime/moderation/bag';
 
 const small = { buckets: 1 << 10, minCharGram: 3, maxCharGram: 5, maxChars: 4000 };
 
@@ -17,7 +17,12 @@ describe('the moderation featuriser', () => {
   it('hashes the same word to the same features regardless of case, digits and elongation', () => {
     expect(normaliseWord('Sooooo')).toBe('soo');
     expect(normaliseWord('Call07123')).toBe('call00000');
-    expect(Array.from(f.featurise('STUPID').ids)).toEqual(Array.from(f.featurise('stupid').ids));
+    expect(Array.from(f.featurise('Stupid').ids)).toEqual(Array.from(f.featurise('stupid').ids));
+    // Shouting adds one shared feature on top of the lower-cased word's.
+    const shouted = Array.from(f.featurise('STUPID').ids);
+    const lower = Array.from(f.featurise('stupid').ids);
+    expect(shouted.length).toBe(lower.length + 1);
+    expect(shouted.filter((id) => !lower.includes(id))).toHaveLength(1);
     expect(Array.from(f.featurise('@alice').ids)).toEqual(Array.from(f.featurise('@bob').ids));
   });
 
@@ -37,17 +42,23 @@ describe('the moderation featuriser', () => {
     expect(g.featurise('0123456789 tail words').tokens).toHaveLength(1);
   });
 
-  it('splits the bag into token vectors that sum to the mean of the feature rows', () => {
+  it('hashes the same ids on the scoring path as with token offsets', () => {
+    const text = 'WIN a FREE prize, txt CLAIM to 80086 now!!!';
+    const n = f.hashText(text);
+    expect(Array.from(f.view().subarray(0, n))).toEqual(Array.from(f.featurise(text).ids));
+  });
+
+  it('splits grad · bag into token contributions that sum to it', () => {
     const dim = 4;
     const table = Float32Array.from({ length: small.buckets * dim }, (_, i) => Math.sin(i));
+    const grad = Float32Array.from([0.5, -1, 2, 0.25]);
     const feats = f.featurise('you are awful');
-    const tv = tokenVectors(table, dim, feats, 1 / feats.ids.length);
-    const mean = new Float32Array(dim);
-    for (const id of feats.ids) for (let d = 0; d < dim; d++) mean[d] += table[id * dim + d] / feats.ids.length;
-    for (let d = 0; d < dim; d++) {
-      let sum = 0;
-      for (let t = 0; t < feats.tokens.length; t++) sum += tv[t * dim + d];
-      expect(sum).toBeCloseTo(mean[d], 5);
-    }
+    const scale = 1 / Math.sqrt(feats.ids.length);
+    const bag = new Float32Array(dim);
+    bagInto(table, dim, feats.ids, bag, 0, scale);
+    const expected = bag.reduce((s, v, d) => s + v * grad[d], 0);
+    const contrib = tokenContributions(table, dim, feats, scale, grad);
+    expect(contrib).toHaveLength(feats.tokens.length);
+    expect(contrib.reduce((s, c) => s + c, 0)).toBeCloseTo(expected, 5);
   });
 });
