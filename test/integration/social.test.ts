@@ -79,6 +79,7 @@ describe('bookmarks and follows', () => {
     await t.gql(m, { id, on: true }, voter.token);
     expect((await t.gql(m, { id, on: true }, voter.token)).data.bookmark).toEqual({ bookmarkCount: 1, viewerHasBookmarked: true });
     expect((await t.gql(m, { id, on: false }, voter.token)).data.bookmark).toEqual({ bookmarkCount: 0, viewerHasBookmarked: false });
+    expect((await t.gql(m, { id, on: false }, voter.token)).data.bookmark).toEqual({ bookmarkCount: 0, viewerHasBookmarked: false });
   });
 
   it('follows users and tags, keeping follower counts, and refuses following yourself', async () => {
@@ -94,6 +95,11 @@ describe('bookmarks and follows', () => {
     expect(tag.data.follow.tag).toEqual({ name: 'keep', followerCount: 1, viewerIsFollowing: true });
     const un = await t.gql(m, { id: tagId, on: false }, voter.token);
     expect(un.data.follow.tag).toEqual({ name: 'keep', followerCount: 0, viewerIsFollowing: false });
+    const again = await t.gql(m, { id: tagId, on: false }, voter.token);
+    expect(again.data.follow.tag).toEqual({ name: 'keep', followerCount: 0, viewerIsFollowing: false });
+    await t.gql(m, { id: author.id, on: false }, voter.token);
+    const unfollowedTwice = await t.gql(m, { id: author.id, on: false }, voter.token);
+    expect(unfollowedTwice.data.follow.user.followerCount).toBe(0);
 
     expect(codes(await t.gql(m, { id: voter.id, on: true }, voter.token))).toEqual(['BAD_USER_INPUT']);
     const postId = await createPost(t, author.token, { kind: 'ARTICLE', title: 'Not followable', body: 'x', tags: ['keep'] });

@@ -56,8 +56,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 }
 
 /** The real server (HTTP + WebSocket on port 0) over its own database, with the real migrations. */
-export async function startTestServer(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  env: Record<string, string> = {},
+  /** Share another server's database (it stays that server's to drop). */
+  shared?: { databaseUrl: string },
+): Promise<TestServer> {
+  const db = shared ? { url: shared.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const base = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -126,6 +131,25 @@ export async function createPost(t: TestServer, token: string, input: Record<str
   const res = await t.gql(CREATE_POST, { input }, token);
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data.createPost.id;
+}
+
+/** Polls until fn returns a truthy value (or throws after the timeout with the last value). */
+export async function waitFor<T>(fn: () => Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** A server whose posts go through the real moderation model (one pool worker). */
+export async function startModeratedServer(env: Record<string, string> = {}, shared?: { databaseUrl: string }): Promise<TestServer> {
+  const t = await startTestServer({}, { ML_ENABLED: 'true', ML_WORKERS: '1', MODERATION_POLL_MS: '200', ...env }, shared);
+  await t.app.inference?.ready();
+  return t;
 }
 
 export function codes(res: GqlResponse): string[] {

@@ -93,11 +93,14 @@ export class ModerationDispatcher {
   /** One claim → score → decide round; returns how many jobs it claimed. */
   async runOnce(): Promise<number> {
     const jobs: Array<{ id: string; subject_id: number; attempts: number }> = await this.db.query(
-      `UPDATE moderation_jobs SET locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
-        WHERE id IN (SELECT id FROM moderation_jobs
-                      WHERE state = 'PENDING' AND available_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id::text, subject_id, attempts`,
+      // In a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+      `WITH claimed AS (
+         UPDATE moderation_jobs SET locked_until = clock_timestamp() + $2 * interval '1 millisecond', attempts = attempts + 1
+          WHERE id IN (SELECT id FROM moderation_jobs
+                        WHERE state = 'PENDING' AND available_at <= now() AND (locked_until IS NULL OR locked_until < now())
+                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING id::text, subject_id, attempts)
+       SELECT * FROM claimed ORDER BY id::bigint`,
       [this.opts.batchSize, this.opts.leaseMs],
     );
     if (!jobs.length) return 0;

@@ -92,12 +92,14 @@ export async function appendEvents(m: EntityManager, events: NewEvent[]): Promis
   const finals = [...last.values()];
   const published: Array<{ id: number }> = await m.query(
     `WITH d AS (SELECT * FROM unnest($1::int[], $2::text[]) AS d(id, status)),
-          before AS (SELECT p.id, p.first_published_at IS NULL AS never FROM posts p JOIN d ON d.id = p.id)
-     UPDATE posts p SET status = d.status,
-        first_published_at = CASE WHEN d.status = 'PUBLISHED' THEN COALESCE(p.first_published_at, now()) ELSE p.first_published_at END
-       FROM d JOIN before ON before.id = d.id
-      WHERE p.id = d.id
-      RETURNING p.id, (before.never AND d.status = 'PUBLISHED') AS first`,
+          before AS (SELECT p.id, p.first_published_at IS NULL AS never FROM posts p JOIN d ON d.id = p.id),
+          changed AS (
+            UPDATE posts p SET status = d.status,
+              first_published_at = CASE WHEN d.status = 'PUBLISHED' THEN COALESCE(p.first_published_at, now()) ELSE p.first_published_at END
+             FROM d JOIN before ON before.id = d.id
+            WHERE p.id = d.id
+            RETURNING p.id, (before.never AND d.status = 'PUBLISHED') AS first)
+     SELECT * FROM changed`,
     [finals.map((r) => r.subject_id), finals.map((r) => r.new_status)],
   );
   await m.query(

@@ -8,7 +8,10 @@ const VOTE_NUMBER: Record<VoteValue, number> = { UP: 1, DOWN: -1, CLEAR: 0 };
 /** Stack Exchange's reputation for a received up/down vote. */
 const REPUTATION: Record<number, number> = { 1: 10, [-1]: -2, 0: 0 };
 
-/** Votes, bookmarks and follows: each is a pair row plus counters moved in the same transaction. */
+/**
+ * Votes, bookmarks and follows: each is a pair row plus counters moved in the same transaction.
+ * UPDATE/DELETE … RETURNING sit inside a CTE because TypeORM returns `[rows, count]` for them.
+ */
 export class SocialService {
   constructor(private readonly db: EntityManager) {}
 
@@ -54,7 +57,7 @@ export class SocialService {
     const changed: unknown[] = on
       ? await this.db.query(
           `INSERT INTO bookmarks (user_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [viewer.id, postId])
-      : await this.db.query(`DELETE FROM bookmarks WHERE user_id = $1 AND post_id = $2 RETURNING 1`, [viewer.id, postId]);
+      : await this.db.query(`WITH d AS (DELETE FROM bookmarks WHERE user_id = $1 AND post_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, postId]);
     if (changed.length) {
       await this.db.query(`UPDATE posts SET bookmark_count = bookmark_count + $2 WHERE id = $1`, [postId, on ? 1 : -1]);
     }
@@ -70,7 +73,7 @@ export class SocialService {
           `INSERT INTO user_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
           [viewer.id, userId])
       : await this.db.query(
-          `DELETE FROM user_follows WHERE follower_id = $1 AND followee_id = $2 RETURNING 1`, [viewer.id, userId]);
+          `WITH d AS (DELETE FROM user_follows WHERE follower_id = $1 AND followee_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, userId]);
     if (changed.length) {
       const d = on ? 1 : -1;
       await this.db.query(`UPDATE users SET follower_count = follower_count + $2 WHERE id = $1`, [userId, d]);
@@ -85,7 +88,7 @@ export class SocialService {
     const changed: unknown[] = on
       ? await this.db.query(
           `INSERT INTO tag_follows (user_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [viewer.id, tagId])
-      : await this.db.query(`DELETE FROM tag_follows WHERE user_id = $1 AND tag_id = $2 RETURNING 1`, [viewer.id, tagId]);
+      : await this.db.query(`WITH d AS (DELETE FROM tag_follows WHERE user_id = $1 AND tag_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, tagId]);
     if (changed.length) {
       await this.db.query(`UPDATE tags SET follower_count = follower_count + $2 WHERE id = $1`, [tagId, on ? 1 : -1]);
     }
