@@ -16,6 +16,18 @@ export function toGraphQLError(err: DomainError): GraphQLError {
 }
 
 /**
+ * Errors thrown while a subscription's source stream is iterated bypass the resolver error path
+ * (graphql-ws reports them as bare messages), so streams convert domain errors on the way out.
+ */
+export async function* withGraphQLErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    throw err instanceof DomainError ? toGraphQLError(err) : err;
+  }
+}
+
+/**
  * The one place that maps errors to `extensions.code`. Anything unexpected becomes
  * INTERNAL_SERVER_ERROR with a generic message; the detail goes to the log, never to the client.
  */

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../context/request-context';
 import { forbidden, unauthenticated } from '../../shared/errors';
 import { expectGlobalId } from '../../shared/global-id';
 import { ConnectionArgs, toConnection } from '../../server/graphql/connection';
+import { withGraphQLErrors } from '../../server/errors';
 import { PostType, presentPost } from '../posts/post.types';
 import { isStaff } from '../users/user.service';
 import { UserType, presentUser } from '../users/user.types';
@@ -106,14 +107,14 @@ export class ModerationResolver {
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { filter?: VerdictFilter | null; after?: string | null }, RequestContext>) => {
       const types = args.filter?.types;
       const statuses = args.filter?.newStatuses;
-      return verdictStream({
+      return withGraphQLErrors(verdictStream({
         m: context.app.db.manager,
         pubSub: context.app.pubSub.pubSub,
         after: args.after ?? null,
         retentionDays: context.app.config.moderation.retentionDays,
         accept: (r) => (!types?.length || types.includes(r.type)) && (!statuses?.length || statuses.includes(r.newStatus)),
         ...streamGuards(context, (role) => role === 'MODERATOR' || role === 'ADMIN'),
-      });
+      }));
     },
   })
   moderationVerdicts(
@@ -131,14 +132,14 @@ export class ModerationResolver {
       const [post] = await context.app.db.query(`SELECT author_id FROM posts WHERE id = $1`, [postId]);
       const guards = streamGuards(context, (role) => isStaff({ id: 0, handle: '', role: role as never }) || post?.author_id === context.viewer?.id);
       const staff = isStaff(context.viewer);
-      return verdictStream({
+      return withGraphQLErrors(verdictStream({
         m: context.app.db.manager,
         pubSub: context.app.pubSub.pubSub,
         after: null,
         retentionDays: context.app.config.moderation.retentionDays,
         accept: (r) => r.subjectId === postId && (staff || ['AUTOMATED', 'HUMAN', 'APPEAL_RESOLVED'].includes(r.type)),
         ...guards,
-      });
+      }));
     },
   })
   postModeration(
