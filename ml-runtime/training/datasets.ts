@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { mulberry32, shuffleInPlace } from './random';
 
-export type Source = 'davidson' | 'tweeteval-offensive' | 'tweeteval-hate' | 'sms' | 'spamassassin';
+export type Source = 'davidson' | 'tweeteval-offensive' | 'tweeteval-hate' | 'sms' | 'spamassassin' | 'feedback';
 
 export interface Example {
   text: string;

@@ -25,9 +25,10 @@ import { ModerationModel } from '../moderation/model';
 import { MODERATION_LABELS, type ModerationLabel } from '../inference-client';
 import { bestMacroF1Threshold, macroF1, positiveF1, rocAuc } from '../eval/metrics';
 import { loadModerationData, type Example, type Source } from './datasets';
+import { FEEDBACK_WEIGHT, loadFeedback } from './feedback';
 import { mulberry32, shuffleInPlace } from './random';
 import { flags } from './args';
-import { defaultDataRoot, defaultModelDir } from '../paths';
+import { defaultDataRoot, defaultModelDir, projectRoot } from '../paths';
 
 const L = MODERATION_LABELS.length;
 const BATCH = 32;
@@ -54,7 +55,7 @@ function encode(featuriser: Featuriser, examples: Example[], davidsonWeight: num
   const ids = examples.map((e, i) => {
     for (let l = 0; l < L; l++) {
       y[i * L + l] = Math.max(e.y[l], 0);
-      mask[i * L + l] = e.y[l] < 0 ? 0 : e.source === 'davidson' ? davidsonWeight : 1;
+      mask[i * L + l] = e.y[l] < 0 ? 0 : e.source === 'davidson' ? davidsonWeight : e.source === 'feedback' ? FEEDBACK_WEIGHT : 1;
     }
     return featuriser.view().slice(0, featuriser.hashText(e.text));
   });
@@ -94,7 +95,7 @@ function scoresFor(model: ModerationModel, examples: Example[], label: Moderatio
 }
 
 async function main(): Promise<void> {
-  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets'] as const);
+  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file'] as const, ['feedback'] as const);
   const dataRoot = args.data ?? defaultDataRoot();
   const outDir = args.out ?? defaultModelDir('moderation');
   const seed = Number(args.seed ?? 20240601);
@@ -108,6 +109,11 @@ async function main(): Promise<void> {
   const rand = mulberry32(seed);
 
   const data = loadModerationData(dataRoot, seed);
+  if (args.feedback || args['feedback-file']) {
+    const feedback = loadFeedback(args['feedback-file'], projectRoot());
+    data.train.push(...feedback);
+    log(`feedback: ${feedback.length} human decisions added to training (weight ${FEEDBACK_WEIGHT})`);
+  }
   log(`data: train ${data.train.length}, tune ${data.tune.length}, test ${data.test.length}, val ${data.val.length}`);
   const [minCharGram, maxCharGram] = (args['char-grams'] ?? '3-5').split('-').map(Number);
   const buckets = Number(args.buckets ?? DEFAULT_FEATURE_CONFIG.buckets);

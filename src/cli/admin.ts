@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { openCliContext } from './cli-context';
+import { exportFeedback } from '../modules/moderation/feedback';
 import { services } from '../context/services';
 import { inTransaction } from '../shared/db/unit-of-work';
 import { DomainError } from '../shared/errors';
@@ -8,11 +9,21 @@ import { ROLES, type Role } from '../modules/users/user.entity';
 
 const USAGE = `Usage:
   npm run --silent admin -- create-user --handle H --password P [--role MEMBER|MODERATOR|ADMIN] [--email E]
-  npm run --silent admin -- set-role --handle H --role MEMBER|MODERATOR|ADMIN`;
+  npm run --silent admin -- set-role --handle H --role MEMBER|MODERATOR|ADMIN
+  npm run --silent admin -- export-feedback      (human moderation decisions as JSON lines, for training)`;
 
 /** Operator commands; they use the same database selection as the server (DATABASE_URL or embedded). */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'export-feedback') {
+    const app = await openCliContext();
+    try {
+      for (const example of await exportFeedback(app.db.manager)) process.stdout.write(JSON.stringify(example) + '\n');
+      return 0;
+    } finally {
+      await app.dispose();
+    }
+  }
   const { values } = parseArgs({
     args: rest,
     options: { handle: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } },

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { codes, createPost, signUp, startTestServer, type TestServer } from '../support/harness';
 
 /**
@@ -122,5 +127,26 @@ describe('roles', () => {
     expect(codes(await t.gql(SET, { id: member.id, role: 'ADMIN' }, member.token))).toEqual(['FORBIDDEN']);
     expect((await t.gql(SET, { id: other.id, role: 'MODERATOR' }, admin.token)).data.setUserRole).toEqual({ handle: 'other', role: 'MODERATOR' });
     expect((await t.gql(QUEUE, {}, other.token)).errors).toBeUndefined();
+  });
+});
+
+describe('human decisions as training feedback', () => {
+  it('exports the latest human decision of each post as labelled examples', async () => {
+    const spam = await createPost(t, author.token, { kind: 'ARTICLE', title: 'Feedback spam example', body: 'Buy cheap watches now', tags: ['feedback'] });
+    await t.gql(REPORT, { id: spam, reason: 'SPAM', note: '' }, member.token);
+    await t.gql(MODERATE, { id: spam, action: 'REMOVE', reason: 'Advertising' }, mod.token);
+    const fine = await createPost(t, author.token, { kind: 'ARTICLE', title: 'Feedback fine example', body: 'A careful benchmark write-up', tags: ['feedback'] });
+    await t.gql(MODERATE, { id: fine, action: 'HIDE', reason: 'Unsure' }, mod.token);
+    await t.gql(MODERATE, { id: fine, action: 'RESTORE', reason: 'It is fine' }, mod.token);
+    const unlabelled = await createPost(t, author.token, { kind: 'ARTICLE', title: 'Feedback unlabelled example', body: 'Hidden with no label given', tags: ['feedback'] });
+    await t.gql(MODERATE, { id: unlabelled, action: 'HIDE', reason: 'No reason tied to a label' }, mod.token);
+
+    const env = { ...process.env, DATABASE_URL: t.databaseUrl, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'colloquy-cli-')) };
+    const { stdout } = await promisify(execFile)('node', [path.join(__dirname, '../../dist/src/cli/admin.js'), 'export-feedback'], { env });
+    const examples = stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; y: number[]; action: string });
+    const byTitle = (title: string) => examples.find((e) => e.text.startsWith(title));
+    expect(byTitle('Feedback spam example')).toMatchObject({ y: [-1, -1, 1], action: 'REMOVE' });
+    expect(byTitle('Feedback fine example')).toMatchObject({ y: [0, 0, 0], action: 'RESTORE' });
+    expect(byTitle('Feedback unlabelled example')).toBeUndefined();
   });
 });
