@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { openCliContext } from './cli-context';
+import { openCliContext, runCli } from './cli-context';
 import { exportFeedback } from '../modules/moderation/feedback';
 import { services } from '../context/services';
 import { inTransaction } from '../shared/db/unit-of-work';
@@ -54,10 +54,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openCliContext } from './cli-context';
+import { openCliContext, runCli } from './cli-context';
 import { importStackExchange } from '../modules/import/stackexchange';
 
 const USAGE = `Usage: npm run --silent import:stackexchange -- <dump folder> [--site NAME] [--batch-size N]`;
@@ -37,10 +37,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -10,7 +10,7 @@ const REPUTATION: Record<number, number> = { 1: 10, [-1]: -2, 0: 0 };
 
 /**
  * Votes, bookmarks and follows: each is a pair row plus counters moved in the same transaction.
- * UPDATE/DELETE … RETURNING sit inside a CTE because TypeORM returns `[rows, count]` for them.
+ * DELETE … RETURNING sits inside a CTE because TypeORM returns `[rows, count]` for a bare one.
  */
 export class SocialService {
   constructor(private readonly db: EntityManager) {}
@@ -50,15 +50,22 @@ export class SocialService {
     ]);
   }
 
+  /**
+   * Adds or removes one pair row; true when that changed anything, so counters move only on a real
+   * change and repeating a call is harmless. Table and column names are ours, never input.
+   */
+  private async togglePair(table: string, [a, b]: [string, string], values: [number, number], on: boolean): Promise<boolean> {
+    const changed: unknown[] = on
+      ? await this.db.query(`INSERT INTO ${table} (${a}, ${b}) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, values)
+      : await this.db.query(`WITH d AS (DELETE FROM ${table} WHERE ${a} = $1 AND ${b} = $2 RETURNING 1) SELECT * FROM d`, values);
+    return changed.length > 0;
+  }
+
   async bookmark(postId: number, on: boolean, viewer: Viewer | null): Promise<void> {
     if (!viewer) throw unauthenticated();
     const [post] = await this.db.query(`SELECT 1 FROM posts WHERE id = $1 AND deleted_at IS NULL`, [postId]);
     if (!post) throw notFound('Post');
-    const changed: unknown[] = on
-      ? await this.db.query(
-          `INSERT INTO bookmarks (user_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [viewer.id, postId])
-      : await this.db.query(`WITH d AS (DELETE FROM bookmarks WHERE user_id = $1 AND post_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, postId]);
-    if (changed.length) {
+    if (await this.togglePair('bookmarks', ['user_id', 'post_id'], [viewer.id, postId], on)) {
       await this.db.query(`UPDATE posts SET bookmark_count = bookmark_count + $2 WHERE id = $1`, [postId, on ? 1 : -1]);
     }
   }
@@ -68,13 +75,7 @@ export class SocialService {
     if (userId === viewer.id) throw badInput('You cannot follow yourself', 'id');
     const [user] = await this.db.query(`SELECT 1 FROM users WHERE id = $1`, [userId]);
     if (!user) throw notFound('User');
-    const changed: unknown[] = on
-      ? await this.db.query(
-          `INSERT INTO user_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
-          [viewer.id, userId])
-      : await this.db.query(
-          `WITH d AS (DELETE FROM user_follows WHERE follower_id = $1 AND followee_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, userId]);
-    if (changed.length) {
+    if (await this.togglePair('user_follows', ['follower_id', 'followee_id'], [viewer.id, userId], on)) {
       const d = on ? 1 : -1;
       await this.db.query(`UPDATE users SET follower_count = follower_count + $2 WHERE id = $1`, [userId, d]);
       await this.db.query(`UPDATE users SET following_count = following_count + $2 WHERE id = $1`, [viewer.id, d]);
@@ -85,11 +86,7 @@ export class SocialService {
     if (!viewer) throw unauthenticated();
     const [tag] = await this.db.query(`SELECT 1 FROM tags WHERE id = $1`, [tagId]);
     if (!tag) throw notFound('Tag');
-    const changed: unknown[] = on
-      ? await this.db.query(
-          `INSERT INTO tag_follows (user_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [viewer.id, tagId])
-      : await this.db.query(`WITH d AS (DELETE FROM tag_follows WHERE user_id = $1 AND tag_id = $2 RETURNING 1) SELECT * FROM d`, [viewer.id, tagId]);
-    if (changed.length) {
+    if (await this.togglePair('tag_follows', ['user_id', 'tag_id'], [viewer.id, tagId], on)) {
       await this.db.query(`UPDATE tags SET follower_count = follower_count + $2 WHERE id = $1`, [tagId, on ? 1 : -1]);
     }
   }
