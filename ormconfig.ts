@@ -3,6 +3,7 @@ import { DataSource, type DataSourceOptions, type Logger as OrmLogger } from 'ty
 import { databaseUrlFromEnv } from './src/config';
 import { CoreSchema1795305600000 } from './migrations/1795305600000-CoreSchema';
 import { Moderation1795392000000 } from './migrations/1795392000000-Moderation';
+import { Feeds1795478400000 } from './migrations/1795478400000-Feeds';
 import { ModerationStatusEntity } from './src/modules/moderation/moderation-status.entity';
 import { PostEntity } from './src/modules/posts/post.entity';
 import { BookmarkEntity, PostTagEntity, TagFollowEntity, UserFollowEntity, VoteEntity } from './src/modules/social/social.entities';
@@ -12,7 +13,7 @@ import { UserEntity } from './src/modules/users/user.entity';
 export const entities = [UserEntity, TagEntity, PostEntity, PostTagEntity, VoteEntity, BookmarkEntity, UserFollowEntity, TagFollowEntity, ModerationStatusEntity];
 
 /** Listed explicitly (not globbed) so the same list works from ts sources under Jest and from dist. */
-export const migrations = [CoreSchema1795305600000, Moderation1795392000000];
+export const migrations = [CoreSchema1795305600000, Moderation1795392000000, Feeds1795478400000];
 
 export function dataSourceOptions(url: string, logger?: OrmLogger): DataSourceOptions {
   return {

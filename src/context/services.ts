@@ -5,6 +5,7 @@ import { SocialService } from '../modules/social/social.service';
 import { TagService } from '../modules/tags/tag.service';
 import { UserService } from '../modules/users/user.service';
 import { ModerationService } from '../modules/moderation/moderation.service';
+import { FeedService } from '../modules/feed/feed.service';
 
 /** Every domain service bound to one DB handle, so the same code runs in or out of a transaction. */
 export interface ServiceOptions {
@@ -19,6 +20,7 @@ export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOption
     tags: new TagService(uow.manager),
     social: new SocialService(uow.manager),
     moderation: new ModerationService(uow, pubSub),
+    feed: new FeedService(uow.manager),
   };
 }
 

@@ -7,6 +7,7 @@ import { SocialResolver } from '../modules/social/social.resolver';
 import { TagResolver } from '../modules/tags/tag.resolver';
 import { UserResolver } from '../modules/users/user.resolver';
 import { NodeResolver } from './graphql/node.resolver';
+import { FeedResolver } from '../modules/feed/feed.resolver';
 import { ModerationResolver, ModerationSubjectResolver, PostModerationResolver } from '../modules/moderation/moderation.resolver';
 
 /** `@Authorized()` needs a viewer; `@Authorized('MODERATOR', …)` needs one of the roles. */
@@ -15,7 +16,7 @@ const authChecker: AuthChecker<RequestContext> = ({ context }, roles) =>
 
 export const resolvers = [
   NodeResolver, UserResolver, PostResolver, TagResolver, SocialResolver,
-  ModerationResolver, ModerationSubjectResolver, PostModerationResolver,
+  ModerationResolver, ModerationSubjectResolver, PostModerationResolver, FeedResolver,
 ] as const;
 
 export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {

@@ -1,0 +1,116 @@
+import type { EntityManager } from 'typeorm';
+import type { Candidate, CandidateSource, Negative } from './rank';
+
+/**
+ * Candidate generators: each asks one question of the database and returns at most `limit`
+ * published top-level posts with a score in [0, 1] and a reason a reader understands.
+ */
+
+const LIMIT = 200;
+/** Only recent posts are feed material; older ones are found by search and tags. */
+const WINDOW_DAYS = 30;
+
+interface Row {
+  id: number;
+  author_id: number;
+  published_at: Date;
+  tags: string[] | null;
+  score: number;
+  via: string | null;
+}
+
+const VISIBLE = `p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL
+  AND p.first_published_at > now() - make_interval(days => ${WINDOW_DAYS})`;
+const TAGS = `(SELECT array_agg(t.name ORDER BY t.name) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)`;
+
+function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => string): Candidate[] {
+  const max = Math.max(1e-9, ...rows.map((r) => Number(r.score)));
+  return rows.map((r) => ({
+    postId: r.id, authorId: r.author_id, source, score: Number(r.score) / max, reason: reason(r),
+    tags: r.tags ?? [], publishedAt: new Date(r.published_at),
+  }));
+}
+
+export async function followedUsers(m: EntityManager, userId: number): Promise<Candidate[]> {
+  const rows: Row[] = await m.query(
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, u.handle AS via,
+            extract(epoch FROM p.first_published_at) AS score
+       FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id
+      WHERE f.follower_id = $1 AND ${VISIBLE}
+      ORDER BY p.first_published_at DESC LIMIT ${LIMIT}`,
+    [userId],
+  );
+  return toCandidates(rows, 'FOLLOWED_USER', (r) => `because you follow @${r.via}`);
+}
+
+export async function followedTags(m: EntityManager, userId: number): Promise<Candidate[]> {
+  const rows: Row[] = await m.query(
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, min(t.name) AS via,
+            extract(epoch FROM p.first_published_at) * count(*) AS score
+       FROM tag_follows f JOIN post_tags pt ON pt.tag_id = f.tag_id JOIN tags t ON t.id = f.tag_id JOIN posts p ON p.id = pt.post_id
+      WHERE f.user_id = $1 AND ${VISIBLE}
+      GROUP BY p.id ORDER BY max(p.first_published_at) DESC LIMIT ${LIMIT}`,
+    [userId],
+  );
+  return toCandidates(rows, 'FOLLOWED_TAG', (r) => `because you follow #${r.via}`);
+}
+
+/**
+ * Content affinity: tags of what the member bookmarked (weight 3), voted up (2) or wrote (1),
+ * scored over candidate posts by shared tags. The reason names the strongest kind of signal.
+ */
+export async function contentAffinity(m: EntityManager, userId: number): Promise<Candidate[]> {
+  const rows: Row[] = await m.query(
+    `WITH signals AS (
+        SELECT pt.tag_id, 3 AS w, 'bookmarked' AS kind FROM bookmarks b JOIN post_tags pt ON pt.post_id = b.post_id WHERE b.user_id = $1
+        UNION ALL SELECT pt.tag_id, 2, 'voted up' FROM votes v JOIN post_tags pt ON pt.post_id = v.post_id WHERE v.user_id = $1 AND v.value = 1
+        UNION ALL SELECT pt.tag_id, 1, 'wrote' FROM posts o JOIN post_tags pt ON pt.post_id = coalesce(o.parent_id, o.id) WHERE o.author_id = $1),
+      affinity AS (SELECT tag_id, sum(w) AS w, (array_agg(kind ORDER BY w DESC))[1] AS kind FROM signals GROUP BY tag_id)
+     SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags,
+            sum(a.w) AS score, (array_agg(a.kind ORDER BY a.w DESC))[1] AS via
+       FROM affinity a JOIN post_tags pt ON pt.tag_id = a.tag_id JOIN posts p ON p.id = pt.post_id
+      WHERE ${VISIBLE}
+      GROUP BY p.id ORDER BY score DESC, p.id DESC LIMIT ${LIMIT}`,
+    [userId],
+  );
+  return toCandidates(rows, 'CONTENT', (r) => (r.via === 'wrote' ? 'related to what you write about' : `similar to posts you ${r.via}`));
+}
+
+export async function hot(m: EntityManager, limit = LIMIT): Promise<Candidate[]> {
+  const rows: Row[] = await m.query(
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, NULL AS via, p.hot AS score
+       FROM posts p WHERE ${VISIBLE} ORDER BY p.hot DESC, p.id DESC LIMIT $1`,
+    [limit],
+  );
+  // Hot values are large (they grow with time); rank within the list instead.
+  rows.forEach((r, i) => (r.score = rows.length - i));
+  return toCandidates(rows, 'HOT', (r) => (r.tags?.length ? `popular in #${r.tags[0]}` : 'popular now'));
+}
+
+export async function fresh(m: EntityManager, limit = 100): Promise<Candidate[]> {
+  const rows: Row[] = await m.query(
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, NULL AS via,
+            extract(epoch FROM p.first_published_at) AS score
+       FROM posts p WHERE ${VISIBLE} ORDER BY p.first_published_at DESC, p.id DESC LIMIT $1`,
+    [limit],
+  );
+  return toCandidates(rows, 'FRESH', (r) => (r.tags?.length ? `new in #${r.tags[0]}` : 'new'));
+}
+
+export async function feedback(m: EntityManager, userId: number): Promise<{ seen: Set<number>; dismissed: Set<number>; negative: Negative }> {
+  const [seen, dismissed, negTags, negAuthors] = await Promise.all([
+    m.query(`SELECT post_id FROM feed_seen WHERE user_id = $1`, [userId]),
+    m.query(`SELECT post_id FROM feed_dismissals WHERE user_id = $1`, [userId]),
+    m.query(`SELECT t.name, count(*)::int AS n FROM feed_dismissals d JOIN post_tags pt ON pt.post_id = d.post_id JOIN tags t ON t.id = pt.tag_id
+              WHERE d.user_id = $1 GROUP BY t.name`, [userId]),
+    m.query(`SELECT p.author_id, count(*)::int AS n FROM feed_dismissals d JOIN posts p ON p.id = d.post_id WHERE d.user_id = $1 GROUP BY p.author_id`, [userId]),
+  ]);
+  return {
+    seen: new Set(seen.map((r: { post_id: number }) => r.post_id)),
+    dismissed: new Set(dismissed.map((r: { post_id: number }) => r.post_id)),
+    negative: {
+      tags: new Map(negTags.map((r: { name: string; n: number }) => [r.name, r.n])),
+      authors: new Map(negAuthors.map((r: { author_id: number; n: number }) => [r.author_id, r.n])),
+    },
+  };
+}

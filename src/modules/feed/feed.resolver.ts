@@ -1,0 +1,74 @@
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../../context/request-context';
+import { expectGlobalId } from '../../shared/global-id';
+import type { Page } from '../../shared/pagination';
+import { ConnectionArgs, toConnection } from '../../server/graphql/connection';
+import { presentPost } from '../posts/post.types';
+import type { DismissReason, FeedEntry } from './feed.service';
+import { DismissReasonEnum, FeedItemConnection, FeedItemType, FeedModeEnum } from './feed.types';
+
+/** Hydrate: posts come through the request's DataLoader; anything no longer published drops out. */
+async function hydrate(entries: FeedEntry[], ctx: RequestContext): Promise<Map<number, FeedItemType>> {
+  const posts = await ctx.loaders.post.loadMany(entries.map((e) => e.postId));
+  const items = new Map<number, FeedItemType>();
+  entries.forEach((e, i) => {
+    const p = posts[i];
+    if (p && !(p instanceof Error) && p.status === 'PUBLISHED') {
+      items.set(e.postId, Object.assign(new FeedItemType(), { postRowId: p.id, post: presentPost(p), reason: e.reason, rank: e.rank }));
+    }
+  });
+  return items;
+}
+
+@Resolver(() => FeedItemType)
+export class FeedResolver {
+  @Query(() => FeedItemConnection, { description: 'A feed, page by page. Paging through one load never repeats or skips an item, even as new posts arrive.' })
+  async feed(
+    @Arg('mode', () => FeedModeEnum, { defaultValue: 'FOR_YOU', description: 'Which feed; FOR_YOU by default.' }) mode: FeedModeEnum,
+    @Args() page: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const result = await ctx.services.feed.feed(mode, page, ctx.viewer);
+    const items = await hydrate(result.nodes, ctx);
+    const kept: Page<FeedItemType> = { ...result, nodes: [], cursors: [] };
+    result.nodes.forEach((e, i) => {
+      const item = items.get(e.postId);
+      if (item) {
+        kept.nodes.push(item);
+        kept.cursors.push(result.cursors[i]);
+      }
+    });
+    // Keep the cursor of the last entry read, even if it dropped out, so the next page starts after it.
+    const conn = toConnection(kept, (x) => x);
+    if (result.cursors.length) conn.pageInfo.endCursor = result.cursors[result.cursors.length - 1];
+    return conn;
+  }
+
+  @Query(() => [FeedItemType], { description: 'Posts related to a post (shared tags weighted by rarity, and what the same members liked), for post pages.' })
+  async relatedPosts(
+    @Arg('postId', () => ID, { description: 'The post.' }) postId: string,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many, 1–50.' }) first: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<FeedItemType[]> {
+    const entries = await ctx.services.feed.related(expectGlobalId(postId, 'Post'), first);
+    const items = await hydrate(entries, ctx);
+    return entries.flatMap((e) => items.get(e.postId) ?? []);
+  }
+
+  @Mutation(() => Int, { description: 'Marks posts as seen so FOR_YOU stops showing them; returns how many were new.' })
+  async markSeen(@Arg('postIds', () => [ID], { description: 'Up to 100 Post ids.' }) postIds: string[], @Ctx() ctx: RequestContext): Promise<number> {
+    const ids = postIds.map((id) => expectGlobalId(id, 'Post'));
+    return ctx.mutate((s) => s.feed.markSeen(ids, ctx.viewer));
+  }
+
+  @Mutation(() => Boolean, { description: '"Show less like this": removes the post from the viewer\'s feeds and lowers posts sharing its tags or author.' })
+  async dismissFromFeed(
+    @Arg('postId', () => ID, { description: 'The post.' }) postId: string,
+    @Arg('reason', () => DismissReasonEnum, { defaultValue: 'NOT_INTERESTED', description: 'Why.' }) reason: DismissReasonEnum,
+    @Ctx() ctx: RequestContext,
+  ): Promise<boolean> {
+    const id = expectGlobalId(postId, 'Post');
+    await ctx.mutate((s) => s.feed.dismiss(id, reason as DismissReason, ctx.viewer));
+    return true;
+  }
+}

@@ -1,0 +1,197 @@
+import type { EntityManager } from 'typeorm';
+import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
+import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
+import type { Viewer } from '../users/user.service';
+import * as candidates from './candidates';
+import { type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
+
+export type FeedMode = 'FOR_YOU' | 'FOLLOWING' | 'LATEST' | 'HOT';
+export const DISMISS_REASONS = ['NOT_INTERESTED', 'SEEN_TOO_OFTEN', 'OFF_TOPIC', 'LOW_QUALITY'] as const;
+export type DismissReason = (typeof DISMISS_REASONS)[number];
+
+/** A ranked feed entry before hydration: the post id, why it is there, and its place. */
+export interface FeedEntry {
+  postId: number;
+  reason: string;
+  rank: number;
+}
+
+/** How many ranked items one snapshot keeps (pages past it end the feed). */
+const SNAPSHOT_SIZE = 500;
+/** Snapshots older than this are deleted; a cursor into one gets a clear error. */
+const SNAPSHOT_TTL_HOURS = 6;
+
+function decode(cursor: string): unknown[] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v)) return v;
+  } catch {
+    // fall through
+  }
+  throw badInput(`"${cursor}" is not a feed cursor`, 'after');
+}
+
+export class FeedService {
+  constructor(private readonly m: EntityManager) {}
+
+  async feed(mode: FeedMode, page: PageArgs, viewer: Viewer | null): Promise<Page<FeedEntry>> {
+    if (page.last != null || page.before != null) throw badInput('Feeds page forward only: use `first` and `after`', 'last');
+    const { size } = checkPageArgs(page);
+    if (mode === 'FOLLOWING') {
+      if (!viewer) throw unauthenticated('Log in to see the people and tags you follow');
+      return this.chronological(size, page.after ?? null, viewer, true);
+    }
+    if (mode === 'LATEST') return this.chronological(size, page.after ?? null, viewer, false);
+    if (page.after) return this.fromSnapshot(page.after, size, mode, viewer);
+    const ranked = mode === 'HOT' ? await this.hotList(viewer) : await this.forYou(viewer);
+    return this.snapshot(ranked, mode, size, viewer);
+  }
+
+  /** Newest first by the time posts became visible, so a post approved late is not buried in the past. */
+  private async chronological(size: number, after: string | null, viewer: Viewer | null, following: boolean): Promise<Page<FeedEntry>> {
+    const params: unknown[] = [size + 1];
+    let where = `p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL`;
+    if (after) {
+      const [at, id] = decode(after);
+      if (typeof at !== 'string' || typeof id !== 'number') throw badInput('That cursor belongs to another feed', 'after');
+      params.push(at, id);
+      where += ` AND (p.first_published_at, p.id) < ($2::timestamptz, $3::int)`;
+    }
+    if (following && viewer) {
+      params.push(viewer.id);
+      const v = `$${params.length}`;
+      where += ` AND (p.author_id IN (SELECT followee_id FROM user_follows WHERE follower_id = ${v})
+                  OR EXISTS (SELECT 1 FROM post_tags pt JOIN tag_follows tf ON tf.tag_id = pt.tag_id WHERE pt.post_id = p.id AND tf.user_id = ${v}))`;
+    }
+    const rows: Array<{ id: number; at: Date; handle: string; followed_author: boolean; tag: string | null }> = await this.m.query(
+      `SELECT p.id, p.first_published_at AS at, u.handle,
+              ${following && viewer ? `p.author_id IN (SELECT followee_id FROM user_follows WHERE follower_id = $${params.length})` : 'false'} AS followed_author,
+              (SELECT min(t.name) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id) AS tag
+         FROM posts p JOIN users u ON u.id = p.author_id WHERE ${where}
+        ORDER BY p.first_published_at DESC, p.id DESC LIMIT $1`,
+      params,
+    );
+    const nodes = rows.slice(0, size).map((r, i) => ({
+      postId: r.id,
+      rank: i + 1,
+      reason: following ? (r.followed_author ? `because you follow @${r.handle}` : `because you follow #${r.tag}`) : r.tag ? `new in #${r.tag}` : 'new',
+    }));
+    return {
+      nodes,
+      cursors: rows.slice(0, size).map((r) => encodeCursor([new Date(r.at).toISOString(), r.id])),
+      hasNextPage: rows.length > size,
+      hasPreviousPage: Boolean(after),
+    };
+  }
+
+  private async hotList(viewer: Viewer | null): Promise<Ranked[]> {
+    const ranked = mergeCandidates(await candidates.hot(this.m, SNAPSHOT_SIZE), { tags: new Map(), authors: new Map() }, new Date());
+    if (!viewer) return ranked;
+    const fb = await candidates.feedback(this.m, viewer.id);
+    return applyRules(ranked, { viewerId: viewer.id, seen: new Set(), dismissed: fb.dismissed });
+  }
+
+  /**
+   * Candidates → rank → rules. Anonymous and brand-new members (nothing followed or done yet) get
+   * hot posts with fresh ones mixed in.
+   */
+  private async forYou(viewer: Viewer | null): Promise<Ranked[]> {
+    const now = new Date();
+    const none = { tags: new Map(), authors: new Map() };
+    if (!viewer) {
+      return diversify(mixFresh(mergeCandidates(await candidates.hot(this.m), none, now), mergeCandidates(await candidates.fresh(this.m), none, now)));
+    }
+    const [users, tags, content, hotOnes, freshOnes, fb] = await Promise.all([
+      candidates.followedUsers(this.m, viewer.id), candidates.followedTags(this.m, viewer.id), candidates.contentAffinity(this.m, viewer.id),
+      candidates.hot(this.m), candidates.fresh(this.m), candidates.feedback(this.m, viewer.id),
+    ]);
+    const rules = { viewerId: viewer.id, seen: fb.seen, dismissed: fb.dismissed };
+    if (!users.length && !tags.length && !content.length) {
+      return applyRules(diversify(mixFresh(mergeCandidates(hotOnes, fb.negative, now), mergeCandidates(freshOnes, fb.negative, now))), rules);
+    }
+    return diversify(applyRules(mergeCandidates([...users, ...tags, ...content, ...hotOnes, ...freshOnes], fb.negative, now), rules));
+  }
+
+  private async snapshot(ranked: Ranked[], mode: FeedMode, size: number, viewer: Viewer | null): Promise<Page<FeedEntry>> {
+    const kept = ranked.slice(0, SNAPSHOT_SIZE);
+    await this.m.query(`DELETE FROM feed_snapshots WHERE created_at < now() - make_interval(hours => ${SNAPSHOT_TTL_HOURS})`);
+    const [{ id }] = await this.m.query(
+      `INSERT INTO feed_snapshots (user_id, mode, post_ids, reasons) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
+      [viewer?.id ?? null, mode, kept.map((r) => r.postId), kept.map((r) => r.reason)],
+    );
+    return this.slice(id, kept.map((r) => r.postId), kept.map((r) => r.reason), 0, size);
+  }
+
+  private async fromSnapshot(after: string, size: number, mode: FeedMode, viewer: Viewer | null): Promise<Page<FeedEntry>> {
+    const [id, offset] = decode(after);
+    if (typeof id !== 'string' || typeof offset !== 'number') throw badInput('That cursor belongs to another feed', 'after');
+    const [snap] = await this.m.query(`SELECT user_id, mode, post_ids, reasons FROM feed_snapshots WHERE id = $1`, [id]);
+    if (!snap) throw badInput('That feed cursor has expired; load the feed again from the top', 'after');
+    if (snap.mode !== mode) throw badInput('That cursor belongs to another feed', 'after');
+    if ((snap.user_id ?? null) !== (viewer?.id ?? null)) throw forbidden('That cursor belongs to another member');
+    return this.slice(id, snap.post_ids, snap.reasons, offset, size);
+  }
+
+  private slice(id: string, postIds: number[], reasons: string[], offset: number, size: number): Page<FeedEntry> {
+    const end = Math.min(postIds.length, offset + size);
+    const nodes: FeedEntry[] = [];
+    const cursors: string[] = [];
+    for (let i = offset; i < end; i++) {
+      nodes.push({ postId: postIds[i], reason: reasons[i], rank: i + 1 });
+      cursors.push(encodeCursor([id, i + 1]));
+    }
+    return { nodes, cursors, hasNextPage: end < postIds.length, hasPreviousPage: offset > 0 };
+  }
+
+  async markSeen(postIds: number[], viewer: Viewer | null): Promise<number> {
+    if (!viewer) throw unauthenticated();
+    if (postIds.length > 100) throw badInput('At most 100 posts at a time', 'postIds');
+    const rows = await this.m.query(
+      `INSERT INTO feed_seen (user_id, post_id) SELECT $1, id FROM posts WHERE id = ANY($2) ON CONFLICT DO NOTHING RETURNING post_id`,
+      [viewer.id, postIds],
+    );
+    return rows.length;
+  }
+
+  async dismiss(postId: number, reason: DismissReason, viewer: Viewer | null): Promise<void> {
+    if (!viewer) throw unauthenticated();
+    if (!DISMISS_REASONS.includes(reason)) throw badInput(`Unknown reason ${reason}`, 'reason');
+    const [post] = await this.m.query(`SELECT 1 FROM posts WHERE id = $1 AND deleted_at IS NULL`, [postId]);
+    if (!post) throw notFound('Post');
+    await this.m.query(
+      `INSERT INTO feed_dismissals (user_id, post_id, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, post_id) DO UPDATE SET reason = EXCLUDED.reason`,
+      [viewer.id, postId, reason],
+    );
+  }
+
+  /**
+   * Posts like this one: shared tags weighted by rarity (a shared niche tag says more than a shared
+   * popular one), plus posts that the same members bookmarked or voted up.
+   */
+  async related(postId: number, first: number): Promise<FeedEntry[]> {
+    if (!Number.isInteger(first) || first < 1 || first > 50) throw badInput('`first` must be between 1 and 50', 'first');
+    const rows: Array<{ id: number; score: number; tag: string | null; co: number }> = await this.m.query(
+      `WITH tagged AS (
+          SELECT pt2.post_id AS id, sum(1 / ln(2 + t.post_count)) AS score, min(t.name) AS tag
+            FROM post_tags pt JOIN post_tags pt2 ON pt2.tag_id = pt.tag_id AND pt2.post_id <> pt.post_id JOIN tags t ON t.id = pt.tag_id
+           WHERE pt.post_id = $1 GROUP BY pt2.post_id),
+        fans AS (SELECT user_id FROM bookmarks WHERE post_id = $1 UNION SELECT user_id FROM votes WHERE post_id = $1 AND value = 1),
+        co AS (
+          SELECT x.post_id AS id, count(DISTINCT x.user_id) AS n FROM (
+            SELECT user_id, post_id FROM bookmarks UNION ALL SELECT user_id, post_id FROM votes WHERE value = 1) x
+           JOIN fans f ON f.user_id = x.user_id WHERE x.post_id <> $1 GROUP BY x.post_id)
+       SELECT p.id, coalesce(tagged.score, 0) + 0.5 * ln(1 + coalesce(co.n, 0)) AS score, tagged.tag, coalesce(co.n, 0)::int AS co
+         FROM posts p LEFT JOIN tagged ON tagged.id = p.id LEFT JOIN co ON co.id = p.id
+        WHERE (tagged.id IS NOT NULL OR co.id IS NOT NULL)
+          AND p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL
+        ORDER BY score DESC, p.id DESC LIMIT $2`,
+      [postId, first],
+    );
+    return rows.map((r, i) => ({
+      postId: r.id,
+      rank: i + 1,
+      reason: r.co > 0 && (!r.tag || r.co >= 2) ? 'members who liked this also liked it' : `also about #${r.tag}`,
+    }));
+  }
+}
