@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Redis for cross-process pub/sub; when unset pub/sub is in-process. */
   redisUrl: string | undefined;
+  /** Prefix of every Redis pub/sub channel, so several deployments (or test runs) can share one Redis. */
+  redisPrefix: string;
   logLevel: string;
   dataDir: string;
   tokenSecret: string;
@@ -33,6 +35,12 @@ export interface Config {
     pollMs: number;
     /** How far back `moderationVerdicts(after:)` can resume. */
     retentionDays: number;
+  };
+  feed: {
+    /** feedUpdates re-ranks (and emits) at most once per interval per subscriber. */
+    updateIntervalMs: number;
+    /** How much of the top of FOR_YOU feedUpdates watches. */
+    updateTopN: number;
   };
 }
 
@@ -80,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '0.0.0.0',
     databaseUrl: databaseUrlFromEnv(env),
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX || '',
     logLevel: env.LOG_LEVEL || (mode === 'test' ? 'silent' : 'info'),
     dataDir,
     tokenSecret: tokenSecret(env, mode, dataDir),
@@ -97,6 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: intVar(env, 'MODERATION_LEASE_MS', 30_000),
       pollMs: intVar(env, 'MODERATION_POLL_MS', 1_000),
       retentionDays: intVar(env, 'VERDICT_RETENTION_DAYS', 30),
+    },
+    feed: {
+      updateIntervalMs: intVar(env, 'FEED_UPDATE_INTERVAL_MS', 2_000),
+      updateTopN: intVar(env, 'FEED_UPDATE_TOP', 20),
     },
   };
 }

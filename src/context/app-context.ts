@@ -27,7 +27,7 @@ export interface AppContext {
 
 export async function createAppContext(config: Config, log: Logger): Promise<AppContext> {
   const database = await connectDatabase(config, log);
-  const pubSub = createAppPubSub(config.redisUrl);
+  const pubSub = createAppPubSub(config.redisUrl, config.redisPrefix);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'colloquy_' });
   // Workers start in the background; /readyz reports the pool ready once they have loaded the models.

@@ -18,9 +18,9 @@ export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOption
     users: new UserService(uow, pubSub),
     posts: new PostService(uow, pubSub, opts.automaticModeration),
     tags: new TagService(uow.manager),
-    social: new SocialService(uow.manager),
+    social: new SocialService(uow, pubSub),
     moderation: new ModerationService(uow, pubSub),
-    feed: new FeedService(uow.manager),
+    feed: new FeedService(uow, pubSub),
   };
 }
 

@@ -13,9 +13,11 @@ export interface Topics {
   VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord];
   /** A user's role or standing changed: their open subscriptions re-check authorization. */
   USER_CHANGED: [{ userId: number }];
+  /** A member did something that moves their own feed (vote, bookmark, follow, dismiss). */
+  FEED_SIGNAL: [{ userId: number }];
 }
 
-export const TOPIC = { POST_ADDED: 'POST_ADDED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED' } as const;
+export const TOPIC = { POST_ADDED: 'POST_ADDED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED', FEED_SIGNAL: 'FEED_SIGNAL' } as const;
 
 export type AppPubSub = ReturnType<typeof createPubSub<Topics>>;
 
@@ -25,12 +27,27 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
+type ChannelTarget = ReturnType<typeof createRedisEventTarget<CustomEvent>>;
+
+/**
+ * Redis channels are named by topic alone, so every deployment (or test run) on one Redis would
+ * hear every other's events; a prefix keeps them apart. Subscribers only read `detail`.
+ */
+function prefixChannels(target: ChannelTarget, prefix: string): ChannelTarget {
+  return {
+    addEventListener: (type, listener) => target.addEventListener(prefix + type, listener),
+    removeEventListener: (type, listener) => target.removeEventListener(prefix + type, listener),
+    dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail })),
+  };
+}
+
 /** In-process by default; with Redis, events published by one server process reach all of them. */
-export function createAppPubSub(redisUrl: string | undefined): PubSubHandle {
+export function createAppPubSub(redisUrl: string | undefined, channelPrefix = ''): PubSubHandle {
   if (!redisUrl) return { pubSub: createPubSub<Topics>(), transport: 'in-process', close: async () => undefined };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  const eventTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  const redisTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  const eventTarget = channelPrefix ? prefixChannels(redisTarget, channelPrefix) : redisTarget;
   return {
     pubSub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
     transport: 'redis',

@@ -1,11 +1,16 @@
-import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import { badInput, unauthenticated } from '../../shared/errors';
+import { toGlobalId } from '../../shared/global-id';
+import { withGraphQLErrors } from '../../server/errors';
+import { type FeedUpdate, feedUpdates } from './feed-updates';
 import type { RequestContext } from '../../context/request-context';
 import { expectGlobalId } from '../../shared/global-id';
 import type { Page } from '../../shared/pagination';
 import { ConnectionArgs, toConnection } from '../../server/graphql/connection';
 import { presentPost } from '../posts/post.types';
 import type { DismissReason, FeedEntry } from './feed.service';
-import { DismissReasonEnum, FeedItemConnection, FeedItemType, FeedModeEnum } from './feed.types';
+import { DismissReasonEnum, FeedItemConnection, FeedItemType, FeedModeEnum, FeedUpdateType } from './feed.types';
 
 /** Hydrate: posts come through the request's DataLoader; anything no longer published drops out. */
 async function hydrate(entries: FeedEntry[], ctx: RequestContext): Promise<Map<number, FeedItemType>> {
@@ -53,6 +58,38 @@ export class FeedResolver {
     const entries = await ctx.services.feed.related(expectGlobalId(postId, 'Post'), first);
     const items = await hydrate(entries, ctx);
     return entries.flatMap((e) => items.get(e.postId) ?? []);
+  }
+
+  @Subscription(() => FeedUpdateType, {
+    description: 'Tells the member when their FOR_YOU top of feed changes: new posts ranking in, their own activity, moderation. At most one event per interval.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { mode: FeedModeEnum }, RequestContext>) => {
+      const viewer = context.viewer;
+      if (!viewer) throw unauthenticated('Log in to follow your feed');
+      if (args.mode !== FeedModeEnum.FOR_YOU) throw badInput('Live updates are offered for FOR_YOU', 'mode');
+      return withGraphQLErrors(feedUpdates({
+        pubSub: context.app.pubSub.pubSub,
+        viewerId: viewer.id,
+        intervalMs: context.app.config.feed.updateIntervalMs,
+        computeTop: () => context.services.feed.top(viewer, context.app.config.feed.updateTopN),
+        checkToken: () => {
+          if (context.tokenExpiresAt && context.tokenExpiresAt.getTime() <= Date.now()) throw unauthenticated('Token has expired; log in again');
+        },
+      }));
+    },
+  })
+  async feedUpdates(
+    @Root() update: FeedUpdate,
+    @Arg('mode', () => FeedModeEnum, { defaultValue: 'FOR_YOU', description: 'Only FOR_YOU.' }) _mode: FeedModeEnum,
+    @Ctx() ctx: RequestContext,
+  ): Promise<FeedUpdateType> {
+    ctx.refreshLoaders();
+    const items = await hydrate(update.changed, ctx);
+    return {
+      reasons: update.reasons,
+      changed: update.changed.flatMap((e) => items.get(e.postId) ?? []),
+      removedPostIds: update.removed.map((id) => toGlobalId('Post', id)),
+      topPostIds: update.top.map((e) => toGlobalId('Post', e.postId)),
+    };
   }
 
   @Mutation(() => Int, { description: 'Marks posts as seen so FOR_YOU stops showing them; returns how many were new.' })

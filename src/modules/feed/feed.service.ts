@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '../../shared/db/unit-of-work';
+import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
@@ -32,7 +34,14 @@ function decode(cursor: string): unknown[] {
 }
 
 export class FeedService {
-  constructor(private readonly m: EntityManager) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pubSub: AppPubSub,
+  ) {}
+
+  private get m(): EntityManager {
+    return this.uow.manager;
+  }
 
   async feed(mode: FeedMode, page: PageArgs, viewer: Viewer | null): Promise<Page<FeedEntry>> {
     if (page.last != null || page.before != null) throw badInput('Feeds page forward only: use `first` and `after`', 'last');
@@ -163,6 +172,12 @@ export class FeedService {
        ON CONFLICT (user_id, post_id) DO UPDATE SET reason = EXCLUDED.reason`,
       [viewer.id, postId, reason],
     );
+    this.uow.afterCommit(() => this.pubSub.publish(TOPIC.FEED_SIGNAL, { userId: viewer.id }));
+  }
+
+  /** The top of the viewer's FOR_YOU feed as it ranks now (feedUpdates compares successive tops). */
+  async top(viewer: Viewer, n: number): Promise<FeedEntry[]> {
+    return (await this.forYou(viewer)).slice(0, n).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../../server/graphql/connection';
 import { PostType } from '../posts/post.types';
 
@@ -41,3 +41,29 @@ export class FeedItemType {
 }
 
 export const FeedItemConnection = Connection(FeedItemType, 'FeedItem');
+
+export enum FeedUpdateReasonEnum { NEW_CONTENT = 'NEW_CONTENT', YOUR_ACTIVITY = 'YOUR_ACTIVITY', MODERATION = 'MODERATION' }
+registerEnumType(FeedUpdateReasonEnum, {
+  name: 'FeedUpdateReason',
+  description: 'What moved the top of the feed.',
+  valuesConfig: {
+    NEW_CONTENT: { description: 'New posts were published.' },
+    YOUR_ACTIVITY: { description: 'Your votes, bookmarks, follows or dismissals changed the ranking.' },
+    MODERATION: { description: 'Moderation took posts down.' },
+  },
+});
+
+@ObjectType('FeedUpdate', { description: 'A change to the top of the viewer\'s FOR_YOU feed.' })
+export class FeedUpdateType {
+  @Field(() => [FeedUpdateReasonEnum], { description: 'What caused it (several when coalesced).' })
+  reasons: string[];
+
+  @Field(() => [FeedItemType], { description: 'Items that entered the top or whose rank or reason changed, as they stand now.' })
+  changed: FeedItemType[];
+
+  @Field(() => [ID], { description: 'Posts that left the top.' })
+  removedPostIds: string[];
+
+  @Field(() => [ID], { description: 'The new top, in order.' })
+  topPostIds: string[];
+}

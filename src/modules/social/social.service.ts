@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '../../shared/db/unit-of-work';
+import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
 import { hotRank, wilsonLowerBound } from '../posts/ranking';
 import type { Viewer } from '../users/user.service';
@@ -13,7 +15,19 @@ const REPUTATION: Record<number, number> = { 1: 10, [-1]: -2, 0: 0 };
  * DELETE … RETURNING sits inside a CTE because TypeORM returns `[rows, count]` for a bare one.
  */
 export class SocialService {
-  constructor(private readonly db: EntityManager) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pubSub: AppPubSub,
+  ) {}
+
+  private get db(): EntityManager {
+    return this.uow.manager;
+  }
+
+  /** The member's feed may rank differently now; feedUpdates subscribers re-rank (coalesced). */
+  private signal(userId: number): void {
+    this.uow.afterCommit(() => this.pubSub.publish(TOPIC.FEED_SIGNAL, { userId }));
+  }
 
   async vote(postId: number, value: VoteValue, viewer: Viewer | null): Promise<void> {
     if (!viewer) throw unauthenticated();
@@ -48,6 +62,7 @@ export class SocialService {
     await this.db.query(`UPDATE users SET reputation = reputation + $2 WHERE id = $1`, [
       post.author_id, REPUTATION[next] - REPUTATION[prev],
     ]);
+    this.signal(viewer.id);
   }
 
   /**
@@ -67,6 +82,7 @@ export class SocialService {
     if (!post) throw notFound('Post');
     if (await this.togglePair('bookmarks', ['user_id', 'post_id'], [viewer.id, postId], on)) {
       await this.db.query(`UPDATE posts SET bookmark_count = bookmark_count + $2 WHERE id = $1`, [postId, on ? 1 : -1]);
+      this.signal(viewer.id);
     }
   }
 
@@ -79,6 +95,7 @@ export class SocialService {
       const d = on ? 1 : -1;
       await this.db.query(`UPDATE users SET follower_count = follower_count + $2 WHERE id = $1`, [userId, d]);
       await this.db.query(`UPDATE users SET following_count = following_count + $2 WHERE id = $1`, [viewer.id, d]);
+      this.signal(viewer.id);
     }
   }
 
@@ -88,6 +105,7 @@ export class SocialService {
     if (!tag) throw notFound('Tag');
     if (await this.togglePair('tag_follows', ['user_id', 'tag_id'], [viewer.id, tagId], on)) {
       await this.db.query(`UPDATE tags SET follower_count = follower_count + $2 WHERE id = $1`, [tagId, on ? 1 : -1]);
+      this.signal(viewer.id);
     }
   }
 
