@@ -142,8 +142,17 @@ export class ModerationDispatcher {
         [[...scored.keys()]],
       );
       if (!live.length) return;
+      // A job whose post was edited after it was queued scored the old text: the edit's newer job
+      // decides, or the stale verdict would settle the post and the newer one find it no longer
+      // PENDING. Read after the locks: an edit holds the post's lock, so every earlier edit is visible.
+      const stale: Array<{ id: string }> = await m.query(
+        `SELECT j.id::text FROM moderation_jobs j
+          WHERE j.id = ANY($1) AND EXISTS (SELECT 1 FROM moderation_jobs n WHERE n.subject_id = j.subject_id AND n.id > j.id)`,
+        [live.map((j) => j.id)],
+      );
+      const superseded = new Set(stale.map((j) => j.id));
       const latest = new Map<number, (typeof live)[number]>();
-      for (const j of live) latest.set(j.subject_id, j); // an edit's newer job supersedes an older one
+      for (const j of live) if (!superseded.has(j.id)) latest.set(j.subject_id, j);
       const policy = await loadPolicy(m);
       const trust = await this.trustOf(m, [...new Set(live.map((j) => j.author_id))]);
       const events: NewEvent[] = [...latest.values()].map((j) => {
