@@ -1,6 +1,8 @@
 /**
  * Trains the moderation model: `npm run train:moderation [-- --data DIR --out DIR --seed N]`
- * (experiments: --epochs, --lr, --l2, --davidson-weight, --char-grams 3-5, --buckets).
+ * (experiments: --epochs, --lr, --l2, --davidson-weight, --char-grams 3-5, --buckets, --tox-pos-weight,
+ * --beta (NB-SVM interpolation), --members nb,plain,nb (logit-averaged members folded into one
+ * table; each after the first shuffles with its own seed), --member-weights, --per-label-stop).
  *
  * Model: per label, a logistic regression over hashed word/bigram/char-n-gram features whose
  * values are NB-SVM log-count ratios (Wang & Manning 2012) scaled by 1/√n. The ratios are folded
@@ -95,7 +97,7 @@ function scoresFor(model: ModerationModel, examples: Example[], label: Moderatio
 }
 
 async function main(): Promise<void> {
-  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file'] as const, ['feedback'] as const);
+  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file', 'tox-pos-weight', 'beta', 'members', 'member-weights'] as const, ['feedback', 'per-label-stop'] as const);
   const dataRoot = args.data ?? defaultDataRoot();
   const outDir = args.out ?? defaultModelDir('moderation');
   const seed = Number(args.seed ?? 20240601);
@@ -117,71 +119,122 @@ async function main(): Promise<void> {
   log(`data: train ${data.train.length}, tune ${data.tune.length}, test ${data.test.length}, val ${data.val.length}`);
   const [minCharGram, maxCharGram] = (args['char-grams'] ?? '3-5').split('-').map(Number);
   const buckets = Number(args.buckets ?? DEFAULT_FEATURE_CONFIG.buckets);
-  const config: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, buckets, minCharGram, maxCharGram, pooling: 'sqrt' };
+  const config: FeatureConfig = {
+    ...DEFAULT_FEATURE_CONFIG,
+    buckets,
+    minCharGram,
+    maxCharGram,
+    pooling: 'sqrt',
+  };
   const train = encode(new Featuriser(config), data.train, davidsonWeight);
+  const toxPosWeight = Number(args['tox-pos-weight'] ?? 1);
+  if (toxPosWeight !== 1) for (let i = 0; i < train.ids.length; i++) if (train.y[i * L] === 1) train.mask[i * L] *= toxPosWeight;
   const ratios = logCountRatios(train, buckets);
-  const w = new Float32Array(buckets * L);
-  const acc = new Float32Array(buckets * L);
-  const bias = new Float32Array(L);
-  const biasAcc = new Float32Array(L);
+  const beta = Number(args.beta ?? 1);
+  const memberKinds = (args.members ?? 'nb').split(',') as Array<'nb' | 'plain'>;
+  const members = memberKinds.map((kind, mi) => ({
+    kind,
+    rand: mi === 0 ? rand : mulberry32(seed + 1000 * mi),
+    order: Array.from({ length: train.ids.length }, (_, i) => i),
+    w: new Float32Array(buckets * L),
+    acc: new Float32Array(buckets * L),
+    bias: new Float32Array(L),
+    biasAcc: new Float32Array(L),
+    scale: kind === 'nb' ? ratios : undefined,
+  }));
+  const memberWeights = (args['member-weights'] ?? memberKinds.map(() => String(1 / memberKinds.length)).join(',')).split(',').map(Number);
 
   const snapshot = (thresholds = { toxicity: 0.5, hate: 0.5, spam: 0.5 }): ModerationWeights => {
     const embedding = new Float32Array(buckets * L);
-    for (let i = 0; i < embedding.length; i++) embedding[i] = w[i] * ratios[i];
+    const bias = new Float32Array(L);
+    members.forEach((m, mi) => {
+      const mw = memberWeights[mi];
+      // Wang & Manning's interpolation w' = (1 − β)·mean|w| + β·w, per label (only for NB members).
+      const mean = new Float32Array(L);
+      if (m.kind === 'nb' && beta !== 1) {
+        const count = new Float32Array(L);
+        for (let i = 0; i < m.w.length; i++) if (m.acc[i] > 0) { mean[i % L] += Math.abs(m.w[i]); count[i % L]++; }
+        for (let l = 0; l < L; l++) mean[l] /= Math.max(count[l], 1);
+      }
+      for (let i = 0; i < embedding.length; i++) {
+        const wi = m.kind === 'nb' && beta !== 1 ? (1 - beta) * mean[i % L] + beta * m.w[i] : m.w[i];
+        embedding[i] += mw * wi * (m.scale ? m.scale[i] : 1);
+      }
+      for (let l = 0; l < L; l++) bias[l] += mw * m.bias[l];
+    });
     const none = new Float32Array(0);
-    return { name: 'moderation', version, features: config, labels: [...MODERATION_LABELS], dim: L, hidden: 0, embedding, w1: none, b1: none, w2: none, b2: bias.slice(), thresholds };
+    return { name: 'moderation', version, features: config, labels: [...MODERATION_LABELS], dim: L, hidden: 0, embedding, w1: none, b1: none, w2: none, b2: bias, thresholds };
   };
 
+  const perLabelStop = Boolean(args['per-label-stop']);
   let best: { auc: number; epoch: number; weights: ModerationWeights } | undefined;
-  const order = Array.from({ length: train.ids.length }, (_, i) => i);
+  const bestPerLabel = MODERATION_LABELS.map(() => ({ auc: -1, epoch: 0 }));
   for (let epoch = 1; epoch <= maxEpochs; epoch++) {
-    shuffleInPlace(order, rand);
     let lossSum = 0;
-    for (let s = 0; s < order.length; s += BATCH) {
-      const batch = order.slice(s, s + BATCH);
-      const B = batch.length;
-      const z = new Float32Array(B * L);
-      const y = new Float32Array(B * L);
-      const mask = new Float32Array(B * L);
-      batch.forEach((ex, b) => {
-        const ids = train.ids[ex];
-        const scale = poolingScale(config, ids.length);
-        for (let l = 0; l < L; l++) {
-          let sum = 0;
-          for (const id of ids) sum += w[id * L + l] * ratios[id * L + l];
-          z[b * L + l] = bias[l] + sum * scale;
-        }
-        y.set(train.y.subarray(ex * L, ex * L + L), b * L);
-        mask.set(train.mask.subarray(ex * L, ex * L + L), b * L);
-      });
-      const { loss, dz } = lossAndLogitGradient(z, y, mask, B);
-      lossSum += loss * B;
-      batch.forEach((ex, b) => {
-        const ids = train.ids[ex];
-        const scale = poolingScale(config, ids.length);
-        for (let l = 0; l < L; l++) {
-          const g = dz[b * L + l];
-          if (g === 0) continue;
-          for (const id of ids) {
-            const k = id * L + l;
-            const gk = g * ratios[k] * scale + l2 * w[k];
-            acc[k] += gk * gk;
-            w[k] -= (lr * gk) / Math.sqrt(acc[k] + 1e-8);
+    for (const m of members) {
+      shuffleInPlace(m.order, m.rand);
+      for (let s = 0; s < m.order.length; s += BATCH) {
+        const batch = m.order.slice(s, s + BATCH);
+        const B = batch.length;
+        const y = new Float32Array(B * L);
+        const mask = new Float32Array(B * L);
+        batch.forEach((ex, b) => {
+          y.set(train.y.subarray(ex * L, ex * L + L), b * L);
+          mask.set(train.mask.subarray(ex * L, ex * L + L), b * L);
+        });
+        const { w, acc, bias, biasAcc, scale: fs } = m;
+        const z = new Float32Array(B * L);
+        batch.forEach((ex, b) => {
+          const ids = train.ids[ex];
+          const scale = poolingScale(config, ids.length);
+          for (let l = 0; l < L; l++) {
+            let sum = 0;
+            if (fs) for (const id of ids) sum += w[id * L + l] * fs[id * L + l];
+            else for (const id of ids) sum += w[id * L + l];
+            z[b * L + l] = bias[l] + sum * scale;
           }
-          biasAcc[l] += g * g;
-          bias[l] -= (lr * g) / Math.sqrt(biasAcc[l] + 1e-8);
-        }
-      });
+        });
+        const { loss, dz } = lossAndLogitGradient(z, y, mask, B);
+        lossSum += loss * B;
+        batch.forEach((ex, b) => {
+          const ids = train.ids[ex];
+          const scale = poolingScale(config, ids.length);
+          for (let l = 0; l < L; l++) {
+            const g = dz[b * L + l];
+            if (g === 0) continue;
+            for (const id of ids) {
+              const k = id * L + l;
+              const gk = g * (fs ? fs[k] : 1) * scale + l2 * w[k];
+              acc[k] += gk * gk;
+              w[k] -= (lr * gk) / Math.sqrt(acc[k] + 1e-8);
+            }
+            biasAcc[l] += g * g;
+            bias[l] -= (lr * g) / Math.sqrt(biasAcc[l] + 1e-8);
+          }
+        });
+      }
     }
-    const model = new ModerationModel(snapshot());
+    const current = snapshot();
+    const model = new ModerationModel(current);
     const aucs = MODERATION_LABELS.map((label) => {
       const { scores, labels } = scoresFor(model, data.tune, label);
       return rocAuc(scores, labels);
     });
     model.dispose();
     const mean = aucs.reduce((a, b) => a + b, 0) / aucs.length;
-    log(`epoch ${epoch}: loss ${(lossSum / order.length).toFixed(4)}, tune ROC-AUC ${MODERATION_LABELS.map((l, i) => `${l} ${aucs[i].toFixed(4)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    if (!best || mean > best.auc) best = { auc: mean, epoch, weights: snapshot() };
+    log(`epoch ${epoch}: loss ${(lossSum / train.ids.length / members.length).toFixed(4)}, tune ROC-AUC ${MODERATION_LABELS.map((l, i) => `${l} ${aucs[i].toFixed(4)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    if (perLabelStop) {
+      // Each label keeps its own best epoch: its column of the table and its bias.
+      if (!best) best = { auc: mean, epoch, weights: current };
+      aucs.forEach((auc, l) => {
+        if (auc <= bestPerLabel[l].auc) return;
+        bestPerLabel[l] = { auc, epoch };
+        const e = best!.weights.embedding;
+        for (let i = l; i < e.length; i += L) e[i] = current.embedding[i];
+        best!.weights.b2[l] = current.b2[l];
+      });
+      best.epoch = Math.max(...bestPerLabel.map((b) => b.epoch));
+    } else if (!best || mean > best.auc) best = { auc: mean, epoch, weights: current };
   }
   if (!best) throw new Error('no epochs');
 
