@@ -1,18 +1,17 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
-import { databaseUrlFromEnv, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
 import { createAppContext, type AppContext } from '../src/context/app-context';
 import { seedDemoCommunity } from '../src/cli/seed';
 import { importStackExchange } from '../src/modules/import/stackexchange';
 import { createLogger } from '../src/shared/logger';
 import { startServer, type RunningServer } from '../src/server/http';
 import type { LoadJob, LoadResult } from './support/load-worker';
+import { freshDatabase } from './support/fresh-database';
 
 const USAGE = `Usage: npm run bench:posts -- [--duration S] [--warmup S] [--connections N] [--first N] [--stackexchange DIR]`;
 
@@ -25,34 +24,6 @@ const QUERY = `query BenchPosts($first: Int!) {
     } }
   }
 }`;
-
-/** A fresh database: on DATABASE_URL's server when set, else an embedded server in a temp folder. */
-async function freshDatabase(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'colloquy-bench-'));
-  const removeDir = async () => rmSync(dataDir, { recursive: true, force: true });
-  const admin = databaseUrlFromEnv();
-  if (!admin) return { env: { DATA_DIR: dataDir }, cleanup: removeDir };
-  const name = `colloquy_bench_${randomBytes(6).toString('hex')}`;
-  const run = async (sql: string) => {
-    const c = new Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
-    async cleanup() {
-      await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await removeDir();
-    },
-  };
-}
 
 function load(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {

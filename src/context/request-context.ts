@@ -25,13 +25,24 @@ export interface RequestContext {
 
 export function createRequestContext(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null = null): RequestContext {
   const opts = { automaticModeration: app.inference !== null };
-  const read = services(autoCommit(app.db.manager), app.pubSub.pubSub, opts);
+  // Created on first use: a subscription holds its context for as long as it is open, and most
+  // never touch services or loaders (shared renders use contexts of their own), so at thousands of
+  // dashboards eager DataLoaders would be most of the memory per connection.
+  let read: Services | undefined;
+  let loaders: Loaders | undefined;
   const ctx: RequestContext = {
     app,
     viewer,
     tokenExpiresAt,
-    services: read,
-    loaders: createLoaders(read, viewer),
+    get services() {
+      return (read ??= services(autoCommit(app.db.manager), app.pubSub.pubSub, opts));
+    },
+    get loaders() {
+      return (loaders ??= createLoaders(ctx.services, ctx.viewer));
+    },
+    set loaders(value) {
+      loaders = value;
+    },
     mutate: async (fn) => {
       const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub, opts)), (err) => app.log.error({ err }, 'after-commit hook failed'));
       // Rows changed: anything cached before the write is stale for the rest of this operation.
@@ -39,7 +50,7 @@ export function createRequestContext(app: AppContext, viewer: Viewer | null, tok
       return result;
     },
     refreshLoaders: () => {
-      ctx.loaders = createLoaders(read, ctx.viewer);
+      loaders = undefined;
     },
   };
   return ctx;

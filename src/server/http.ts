@@ -9,7 +9,7 @@ import { withQueryScope, currentQueryScope } from '../shared/db/query-counter';
 import { createFormatError, toGraphQLError } from './errors';
 import { costError, depthRule, operationCost } from './limits';
 import { buildAppSchema } from './schema';
-import { attachWebSocket } from './ws';
+import { attachWebSocket, type WebSocketOptions } from './ws';
 
 export interface RunningServer {
   url: string;
@@ -46,7 +46,7 @@ const inputError = (message: string, reason: string, extra: Record<string, unkno
 });
 
 /** HTTP and WebSocket GraphQL on one port and one path, plus health, readiness and metrics. */
-export async function startServer(app: AppContext, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+export async function startServer(app: AppContext, port: number, host = '127.0.0.1', wsOptions: WebSocketOptions = {}): Promise<RunningServer> {
   const { config, log } = app;
   const schema = await buildAppSchema(app.pubSub.pubSub);
   const formatError = createFormatError(log, config.env === 'development');
@@ -171,7 +171,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
     });
   });
 
-  const ws = attachWebSocket(app, httpServer, schema, formatError);
+  const ws = attachWebSocket(app, httpServer, schema, formatError, wsOptions);
   await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
   const actual = (httpServer.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

@@ -1,11 +1,12 @@
 import type http from 'node:http';
-import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, GraphQLError, parse, specifiedRules, validate } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { AppContext } from '../context/app-context';
 import { createRequestContext, resolveViewer } from '../context/request-context';
 import type { Viewer } from '../modules/users/user.service';
 import { costError, depthRule, operationCost } from './limits';
+import { createSubscriptionFanout } from './subscription-fanout';
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -20,15 +21,52 @@ function tokenFrom(params: Record<string, unknown> | undefined): string | undefi
   return typeof value === 'string' ? value : undefined;
 }
 
+export interface WebSocketOptions {
+  /** Render broadcast subscriptions once per shape rather than per subscriber (subscription-fanout.ts); off only to compare. */
+  sharedExecution?: boolean;
+}
+
+const DOCUMENT_CACHE_SIZE = 500;
+
+/**
+ * Dashboards send the same few subscription documents thousands of times. Parsing and validating
+ * each once, and sharing the (immutable) AST, saves the CPU and keeps one AST in memory instead of
+ * one per subscriber. Bounded: the oldest entry goes first.
+ */
+function documentCache(schema: GraphQLSchema, rules: typeof specifiedRules) {
+  const cache = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] } | { document?: undefined; errors: readonly GraphQLError[] }>();
+  return (query: string) => {
+    let entry = cache.get(query);
+    if (!entry) {
+      try {
+        const document = parse(query);
+        entry = { document, errors: validate(schema, document, rules) };
+      } catch (err) {
+        entry = { errors: [err as GraphQLError] };
+      }
+      if (cache.size >= DOCUMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(query, entry);
+    }
+    return entry;
+  };
+}
+
 /** graphql-ws on the HTTP server's port and path, with the same limits and error format as HTTP. */
-export function attachWebSocket(app: AppContext, server: http.Server, schema: GraphQLSchema, formatError: FormatError) {
+export function attachWebSocket(app: AppContext, server: http.Server, schema: GraphQLSchema, formatError: FormatError, options: WebSocketOptions = {}) {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: app.config.limits.maxBodyBytes });
   const rules = [...specifiedRules, depthRule(app.config.limits.maxDepth)];
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
+  const documents = documentCache(schema, rules);
+  const fanout = createSubscriptionFanout({
+    enabled: options.sharedExecution ?? true,
+    // Per render, not per subscriber: the token's expiry is checked by each subscriber's own stream.
+    contextFor: (viewer) => createRequestContext(app, viewer, null),
+  });
 
   const cleanup = useServer<Record<string, unknown>, Extra>(
     {
       schema,
+      subscribe: (args) => fanout.subscribe(args),
       onConnect: async (ctx) => {
         try {
           const { viewer, expiresAt } = await resolveViewer(app, tokenFrom(ctx.connectionParams));
@@ -39,29 +77,24 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
             const ms = Math.max(0, expiresAt.getTime() - Date.now());
             setTimeout(() => ctx.extra.socket.close(4401, 'Token expired'), Math.min(ms, 2 ** 31 - 1)).unref();
           }
+          // The upgrade request (headers, socket refs) is not needed after the handshake; dropping it
+          // saves a few KB per connection, which adds up at 10,000 dashboards.
+          (ctx.extra as { request?: unknown }).request = undefined;
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          return [err as GraphQLError];
-        }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors;
+      onSubscribe: (ctx, id, payload) => {
+        const { document, errors } = documents(payload.query);
+        if (!document) return [...errors];
+        if (errors.length) return [...errors];
         const cost = operationCost(schema, document, payload.variables ?? undefined, payload.operationName);
         if (cost > app.config.limits.maxCost) return [costError(cost, app.config.limits.maxCost)];
-        return {
-          schema,
-          document,
-          variableValues: payload.variables,
-          operationName: payload.operationName,
-          contextValue: createRequestContext(app, (ctx.extra as Extra).viewer ?? null, (ctx.extra as Extra).expiresAt ?? null),
-        };
+        const viewer = (ctx.extra as Extra).viewer ?? null;
+        const contextValue = createRequestContext(app, viewer, (ctx.extra as Extra).expiresAt ?? null);
+        fanout.register(contextValue, { socket: ctx.extra.socket, id, viewer });
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: format(result.errors) } : undefined,
