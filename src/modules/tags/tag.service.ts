@@ -22,13 +22,7 @@ export class TagService {
 
   async adjustPostCounts(tagIds: readonly number[], delta: number): Promise<void> {
     if (!tagIds.length) return;
-    // Rows are locked in id order: a plain UPDATE … ANY($1) locks them in scan order, and two posts
-    // sharing tags then deadlock under concurrent createPost (seen in bench:moderation at 200/s).
-    await this.db.query(
-      `UPDATE tags t SET post_count = t.post_count + $2
-         FROM (SELECT id FROM tags WHERE id = ANY($1) ORDER BY id FOR UPDATE) l WHERE t.id = l.id`,
-      [tagIds, delta],
-    );
+    await this.db.query(`UPDATE tags SET post_count = post_count + $2 WHERE id = ANY($1)`, [tagIds, delta]);
   }
 
   byIds(ids: readonly number[]): Promise<TagEntity[]> {
