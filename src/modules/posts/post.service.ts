@@ -111,6 +111,7 @@ export class PostService {
       throw badInput(`A ${input.kind.toLowerCase()} has no parent post`, 'parentId');
     }
 
+    await this.tags.lock(tagNames);
     const tags = await this.tags.ensure(tagNames);
     const createdAt = new Date();
     const post = await this.repo.save(
@@ -148,6 +149,7 @@ export class PostService {
     if (input.body !== undefined && input.body !== null) post.body = checkBody(input.body);
     if (input.tags) {
       const names = checkTags(post.kind, input.tags);
+      await this.tags.lock([...names, ...(await this.tags.namesOfPost(post.id))]);
       const current: Array<{ tag_id: number }> = await this.uow.manager.query(
         `SELECT tag_id FROM post_tags WHERE post_id = $1`, [post.id]);
       const next = await this.tags.ensure(names);
@@ -165,6 +167,7 @@ export class PostService {
   /** Soft delete: the row stays for history and moderation, but counts and lists forget it. */
   async remove(id: number, viewer: Viewer | null): Promise<PostEntity> {
     const post = await this.lockForChange(id, viewer);
+    await this.tags.lock(await this.tags.namesOfPost(post.id));
     post.deletedAt = new Date();
     await this.repo.save(post);
     const tagRows: Array<{ tag_id: number }> = await this.uow.manager.query(

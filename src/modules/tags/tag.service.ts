@@ -10,7 +10,27 @@ export class TagService {
     return this.db.getRepository(TagEntity);
   }
 
-  /** Creates missing tags and returns all of them; callers run it inside their transaction. */
+  /**
+   * Serialises changes to these tags, taking one transaction-scoped advisory lock per name in name
+   * order. Without it, two posts sharing tags deadlock: one waits on the other's uncommitted new tag
+   * while holding a counter row the other needs. Callers pass every tag the change touches, once,
+   * before touching any of them.
+   */
+  async lock(names: readonly string[]): Promise<void> {
+    if (!names.length) return;
+    await this.db.query(
+      `SELECT pg_advisory_xact_lock(hashtext('tag:' || n)) FROM (SELECT DISTINCT unnest($1::text[]) AS n ORDER BY 1) s`,
+      [names],
+    );
+  }
+
+  async namesOfPost(postId: number): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.db.query(
+      `SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = $1`, [postId]);
+    return rows.map((r) => r.name);
+  }
+
+  /** Creates missing tags and returns all of them; callers run it inside their transaction, after `lock`. */
   async ensure(names: readonly string[]): Promise<TagEntity[]> {
     if (!names.length) return [];
     await this.db.query(
