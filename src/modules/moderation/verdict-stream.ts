@@ -46,18 +46,70 @@ async function checkRetention(m: EntityManager, cursor: bigint, retentionDays: n
   }
 }
 
+/** One subscriber's inbox: the hub pushes into it synchronously; its stream drains it. */
+interface Inbox {
+  viewerId: number;
+  events: ModerationEventRecord[];
+  accountChanged: boolean;
+  wake: (() => void) | null;
+}
+
 /**
- * Backfill then live, with no gap and no duplicate (as Ozone's subscribeLabels): the live
- * subscription starts before the backfill query, events already sent are skipped by id, and an id
- * that jumps ahead is filled from the database first. Appends commit in id order (event-store.ts),
- * so "after id N" is a complete description of what a client has seen.
+ * One pub/sub listener per process for verdicts and account changes, handing each event to every
+ * open stream's inbox. Per-subscriber listeners (two event-target listeners and queues each) made
+ * fan-out to thousands of dashboards slow and memory-hungry.
+ */
+class VerdictHub {
+  private readonly inboxes = new Set<Inbox>();
+
+  constructor(pubSub: AppPubSub) {
+    void this.pump(pubSub.subscribe(TOPIC.VERDICT), (r) => {
+      for (const box of this.inboxes) {
+        box.events.push(r);
+        box.wake?.();
+      }
+    });
+    void this.pump(pubSub.subscribe(TOPIC.USER_CHANGED), ({ userId }) => {
+      for (const box of this.inboxes) {
+        if (box.viewerId !== userId) continue;
+        box.accountChanged = true;
+        box.wake?.();
+      }
+    });
+  }
+
+  private async pump<T>(source: AsyncIterable<T>, deliver: (value: T) => void): Promise<void> {
+    for await (const value of source) deliver(value);
+  }
+
+  open(viewerId: number): Inbox {
+    const box: Inbox = { viewerId, events: [], accountChanged: false, wake: null };
+    this.inboxes.add(box);
+    return box;
+  }
+
+  close(box: Inbox): void {
+    this.inboxes.delete(box);
+  }
+}
+
+const hubs = new WeakMap<AppPubSub, VerdictHub>();
+function hubFor(pubSub: AppPubSub): VerdictHub {
+  let hub = hubs.get(pubSub);
+  if (!hub) hubs.set(pubSub, (hub = new VerdictHub(pubSub)));
+  return hub;
+}
+
+/**
+ * Backfill then live, with no gap and no duplicate (as Ozone's subscribeLabels): the inbox opens
+ * before the backfill query, events already sent are skipped by id, and an id that jumps ahead is
+ * filled from the database first. Appends commit in id order (event-store.ts), so "after id N" is a
+ * complete description of what a client has seen.
  */
 export async function* verdictStream(o: StreamOptions): AsyncGenerator<ModerationEventRecord> {
   await o.authorize();
-  const live = o.pubSub.subscribe(TOPIC.VERDICT)[Symbol.asyncIterator]();
-  const changes = o.pubSub.subscribe(TOPIC.USER_CHANGED)[Symbol.asyncIterator]();
-  let nextLive = live.next(); // attaches the listener now, before the backfill reads
-  let nextChange = changes.next();
+  const hub = hubFor(o.pubSub);
+  const box = hub.open(o.viewerId); // receives events from now on, before the backfill reads
   try {
     let last: bigint | null = null;
     const emit = function* (r: ModerationEventRecord) {
@@ -73,28 +125,24 @@ export async function* verdictStream(o: StreamOptions): AsyncGenerator<Moderatio
       }
     }
     for (;;) {
-      const next = await Promise.race([
-        nextLive.then((v) => ({ kind: 'verdict' as const, v })),
-        nextChange.then((v) => ({ kind: 'user' as const, v })),
-      ]);
-      if (next.kind === 'user') {
-        if (next.v.done) return;
-        nextChange = changes.next();
-        if (next.v.value.userId === o.viewerId) await o.authorize();
-        continue;
+      if (!box.events.length && !box.accountChanged) await new Promise<void>((resolve) => (box.wake = resolve));
+      box.wake = null;
+      if (box.accountChanged) {
+        box.accountChanged = false;
+        await o.authorize();
       }
-      if (next.v.done) return;
-      nextLive = live.next();
-      const r = next.v.value;
-      const id = BigInt(r.id);
-      if (last !== null && id <= last) continue;
-      if (last !== null && id > last + 1n) {
-        // Ids jumped: events committed by another process may not have reached us yet.
-        for (const missed of await page(o.m, last, id)) yield* emit(missed);
+      while (box.events.length) {
+        const r = box.events.shift()!;
+        const id = BigInt(r.id);
+        if (last !== null && id <= last) continue;
+        if (last !== null && id > last + 1n) {
+          // Ids jumped: events committed by another process may not have reached us yet.
+          for (const missed of await page(o.m, last, id)) yield* emit(missed);
+        }
+        yield* emit(r);
       }
-      yield* emit(r);
     }
   } finally {
-    await Promise.allSettled([live.return?.(), changes.return?.()]);
+    hub.close(box);
   }
 }
