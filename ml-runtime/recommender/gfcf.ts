@@ -166,16 +166,7 @@ export class GfcfScorer {
 
   /** Full score vector for one item set (fold-in). */
   scores(items: ArrayLike<number>): Float32Array {
-    const e = this.embedding(items);
-    const out = new Float32Array(this.numItems);
-    const k = this.rank;
-    for (let j = 0; j < this.numItems; j++) {
-      let s = 0;
-      for (let c = 0; c < k; c++) s += e[c] * this.itemFactors[j * k + c];
-      out[j] = s;
-    }
-    this.addLinear(items, out);
-    return out;
+    return this.scoreBatch([items]);
   }
 
   /** Scores for many item sets at once (rows × numItems): the low-pass term as one tfjs matMul. */
