@@ -10,7 +10,10 @@ export type InferenceErrorCode =
   | 'WORKER_CRASHED'
   | 'BACKEND_UNAVAILABLE'
   | 'POOL_CLOSED'
-  | 'INFERENCE_FAILED';
+  | 'INFERENCE_FAILED'
+  | 'MODEL_NOT_LOADED'
+  | 'MODEL_LOAD_FAILED'
+  | 'INVALID_INPUT';
 
 export abstract class InferenceError extends Error {
   abstract readonly code: InferenceErrorCode;
@@ -54,4 +57,25 @@ export class PoolClosedError extends InferenceError {
 /** The worker reported an error running the model (bad input, kernel failure). */
 export class InferenceFailedError extends InferenceError {
   readonly code = 'INFERENCE_FAILED';
+}
+
+/** The call needs a model that has not been loaded (e.g. `recommend` before `loadRecommender`). */
+export class ModelNotLoadedError extends InferenceError {
+  readonly code = 'MODEL_NOT_LOADED';
+  constructor(readonly model: string) {
+    super(`model ${model} is not loaded in the inference pool`);
+  }
+}
+
+/** A worker could not load the model; the model served before (if any) stays in service. */
+export class ModelLoadFailedError extends InferenceError {
+  readonly code = 'MODEL_LOAD_FAILED';
+}
+
+/**
+ * The input is malformed (e.g. a negative or fractional k). Rejected before queueing, so that one
+ * bad request cannot fail the batch it would share with others.
+ */
+export class InvalidInputError extends InferenceError {
+  readonly code = 'INVALID_INPUT';
 }

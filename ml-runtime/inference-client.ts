@@ -28,6 +28,29 @@ export interface ModerationResult {
   explanations: Record<ModerationLabel, ExplanationSpan[]>;
 }
 
+/**
+ * One feed's ranking: the user's interactions folded in (no retraining), then the best k items.
+ * Item ids are the recommender's 0-based indices; ids outside [0, numItems) are ignored wherever
+ * they appear (posts newer than the model have no collaborative score).
+ */
+export interface RecommendRequest {
+  /** Items the user has interacted with; never returned. */
+  items: number[];
+  /** How many items to return (fewer when fewer candidates are left). */
+  k: number;
+  /** Rank only these items; all items when absent. */
+  candidates?: number[];
+}
+
+export interface RecommendResult {
+  /** Best first. */
+  items: number[];
+  /** `scores[i]` is the score of `items[i]`; comparable only within one model version. */
+  scores: number[];
+  /** The `version` returned by `loadRecommender` for the model that ranked these items. */
+  modelVersion: string;
+}
+
 export interface InferenceCallOptions {
   /** Milliseconds from the call until the result is no longer useful; the pool default otherwise. */
   deadlineMs?: number;
@@ -49,6 +72,19 @@ export interface InferenceHealth {
 
 export interface InferenceClient {
   moderate(texts: string[], opts?: InferenceCallOptions): Promise<ModerationResult[]>;
+  /**
+   * Loads (or atomically replaces) the recommender in every worker from a directory written by
+   * Recommender.save; resolves once all workers serve it. Batches sent to workers before that are
+   * answered by the previous model; each result's `modelVersion` says which model ranked it.
+   */
+  loadRecommender(dir: string): Promise<{ numItems: number; version: string }>;
+  /**
+   * Per request: fold-in of the user's item indices, then top-k among `candidates` (all items when
+   * absent), never returning `items` themselves. Item ids are the model's 0-based indices; ids ≥
+   * numItems are ignored. Rejects with ModelNotLoadedError (MODEL_NOT_LOADED) before a recommender
+   * is loaded.
+   */
+  recommend(requests: RecommendRequest[], opts?: InferenceCallOptions): Promise<RecommendResult[]>;
   /** Resolves once the pool can serve; rejects if its workers cannot start. */
   ready(): Promise<void>;
   health(): InferenceHealth;

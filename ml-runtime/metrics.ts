@@ -13,6 +13,8 @@ export interface PoolMetrics {
   workerRestarts: Counter<string>;
   /** 1 for the backend the workers run, with the backend name as label. */
   backendInfo: Gauge<'backend'>;
+  /** 1 for the version of each model the pool serves (a run-time load moves it). */
+  modelInfo: Gauge<'model' | 'version'>;
 }
 
 export function createPoolMetrics(registry?: Registry, prefix = 'colloquy_ml_'): PoolMetrics {
@@ -60,6 +62,12 @@ export function createPoolMetrics(registry?: Registry, prefix = 'colloquy_ml_'):
       name: `${prefix}backend_info`,
       help: 'TensorFlow.js backend the workers run (tf.getBackend()), as the backend label',
       labelNames: ['backend'],
+      registers,
+    }),
+    modelInfo: new Gauge({
+      name: `${prefix}model_info`,
+      help: 'Model versions the pool serves, as the version label',
+      labelNames: ['model', 'version'],
       registers,
     }),
   };

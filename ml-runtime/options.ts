@@ -11,6 +11,11 @@ export interface PoolLogger {
   error(obj: object, msg: string): void;
 }
 
+export interface ModelLimits {
+  maxBatchSize: number;
+  maxQueueLength: number;
+}
+
 export interface PoolOptions {
   /** Worker threads. Default: cores − 1 (the main thread serves requests), at least 1. */
   workers?: number;
@@ -26,6 +31,11 @@ export interface PoolOptions {
   maxQueueLength?: number;
   /** Deadline of calls that do not set their own. */
   defaultDeadlineMs?: number;
+  /**
+   * Per-model batch size and queue bound, in that model's inputs; a model without an entry here
+   * or in `DEFAULTS.limits` uses `maxBatchSize` and `maxQueueLength`.
+   */
+  limits?: Partial<Record<ModelName, Partial<ModelLimits>>>;
   /** Registry for the pool's Prometheus metrics; none: metrics are not exported. */
   registry?: Registry;
   metricsPrefix?: string;
@@ -43,6 +53,13 @@ export const DEFAULTS = {
   maxQueueDelayMs: 0,
   maxQueueLength: 16384,
   defaultDeadlineMs: 2000,
+  /*
+   * A recommend request costs about what 1,000 texts do (a fold-in over the graph, ~5 ms on
+   * Gowalla, against ~30 µs a text), so batches and the queue are counted in far fewer of them: 16
+   * requests share one matMul for the low-pass term while a batch stays under ~100 ms, and 512
+   * queued requests are already seconds of work, beyond any feed's deadline.
+   */
+  limits: { recommender: { maxBatchSize: 16, maxQueueLength: 512 } } as Partial<Record<ModelName, ModelLimits>>,
 } as const;
 
 export function defaultWorkerCount(): number {
@@ -64,7 +81,8 @@ export const defaultLogger = stderrLogger;
  * Pool options from `ML_*` environment variables, for the server's config module (the only
  * place meant to read the environment):
  * ML_BACKEND (tensorflow-gpu|tensorflow|wasm|cpu), ML_WORKERS, ML_MAX_BATCH_SIZE,
- * ML_MAX_QUEUE_DELAY_MS, ML_MAX_QUEUE_LENGTH, ML_DEADLINE_MS.
+ * ML_MAX_QUEUE_DELAY_MS, ML_MAX_QUEUE_LENGTH, ML_DEADLINE_MS, ML_RECOMMEND_MAX_BATCH_SIZE,
+ * ML_RECOMMEND_MAX_QUEUE_LENGTH.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PoolOptions {
   const int = (name: string): number | undefined => {
@@ -81,5 +99,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PoolOption
     maxQueueDelayMs: int('ML_MAX_QUEUE_DELAY_MS'),
     maxQueueLength: int('ML_MAX_QUEUE_LENGTH'),
     defaultDeadlineMs: int('ML_DEADLINE_MS'),
+    limits: {
+      recommender: { maxBatchSize: int('ML_RECOMMEND_MAX_BATCH_SIZE'), maxQueueLength: int('ML_RECOMMEND_MAX_QUEUE_LENGTH') },
+    },
   };
 }

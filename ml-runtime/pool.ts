@@ -1,38 +1,37 @@
 /**
  * InferencePool: the worker-thread implementation of InferenceClient.
  *
- * Calls are queued per model and sent to idle workers in batches (see batcher.ts). A worker holds
- * at most one batch, so a crash loses exactly that batch, which is retried once elsewhere. Every
- * call settles exactly once: by its results, its deadline, or an error; answers arriving for a
- * settled call are dropped.
+ * Calls are queued per model and sent to idle workers in batches (see batcher.ts and
+ * scheduling.ts). A worker holds at most one batch, so a crash loses exactly that batch, which is
+ * retried once elsewhere. Every call settles exactly once: by its results, its deadline, or an
+ * error; answers arriving for a settled call are dropped. Models loaded at run time (the
+ * recommender) are switched in every worker at once (model-loads.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
-import { BatchQueue, chunksOf, type Call, type Chunk } from './batcher';
+import { join, resolve as resolvePath } from 'node:path';
 import { createPoolMetrics, type PoolMetrics } from './metrics';
 import { DEFAULTS, defaultLogger, defaultModelDirs, defaultWorkerCount, type PoolLogger, type PoolOptions } from './options';
 import { projectRoot } from './paths';
+import { ModelLoads, type Loaded } from './model-loads';
+import { Scheduler, type Slot } from './scheduling';
 import {
   BackendUnavailableError,
-  DeadlineExceededError,
   InferenceError,
   InferenceFailedError,
+  InvalidInputError,
+  ModelNotLoadedError,
   OverloadedError,
   PoolClosedError,
-  WorkerCrashedError,
 } from './errors';
-import type { InferenceCallOptions, InferenceClient, InferenceHealth, ModerationResult } from './inference-client';
+import type {
+  InferenceCallOptions,
+  InferenceClient,
+  InferenceHealth,
+  ModerationResult,
+  RecommendRequest,
+  RecommendResult,
+} from './inference-client';
 import type { ModelIO, ModelName, PoolToWorker, WorkerInit, WorkerToPool } from './protocol';
-
-type AnyCall = Call<unknown, unknown>;
-type AnyChunk = Chunk<unknown, unknown>;
-
-interface Slot {
-  id: number;
-  worker: Worker;
-  ready: boolean;
-  batch?: { id: number; model: ModelName; chunks: AnyChunk[]; items: number };
-}
 
 /**
  * Worker threads need JavaScript. Compiled, worker.js sits beside this file; under ts-jest this
@@ -42,89 +41,87 @@ function workerScript(): string {
   return __filename.endsWith('.ts') ? join(projectRoot(), 'dist', 'ml-runtime', 'worker.js') : join(__dirname, 'worker.js');
 }
 
+/** The shape checks a worker cannot recover from inside a shared batch; ids are filtered there. */
+function invalidRecommendRequest(r: RecommendRequest): string | undefined {
+  if (typeof r !== 'object' || r === null || !Array.isArray(r.items)) return 'items must be an array of item ids';
+  if (!Number.isInteger(r.k) || r.k < 0) return `k must be a non-negative integer, got ${String(r.k)}`;
+  if (r.candidates !== undefined && !Array.isArray(r.candidates)) return 'candidates must be an array of item ids when present';
+  return undefined;
+}
+
 export class InferencePool implements InferenceClient {
-  private readonly opts: Required<Omit<PoolOptions, 'registry' | 'backend' | 'metricsPrefix'>> & Pick<PoolOptions, 'backend'>;
   private readonly log: PoolLogger;
   private readonly metrics: PoolMetrics;
-  private readonly queues = new Map<ModelName, BatchQueue<unknown, unknown>>();
+  private readonly scheduler: Scheduler;
   private readonly slots: Slot[] = [];
-  private nextBatchId = 1;
+  private readonly backendOption: PoolOptions['backend'];
+  /** Model → weights directory a new worker loads: the configured ones, then each activated load. */
+  private readonly dirs: Partial<Record<ModelName, string>>;
+  /** Model → version the pool serves; a worker gets a model's batches only while it serves this one. */
+  private readonly models: Partial<Record<ModelName, string>> = {};
+  private readonly loads: ModelLoads<Slot>;
   private nextWorkerId = 1;
-  private delayTimer?: NodeJS.Timeout;
   private closing = false;
   private failure?: Error;
   private backendName: string | null = null;
   private backendReason: string | null = null;
-  private models: Record<string, string> = {};
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
   private markFailed!: (err: Error) => void;
-  private drained?: () => void;
-  /** Inputs per millisecond, smoothed; sizes the retry hint of OverloadedError. */
-  private throughput = 0;
 
   constructor(options: PoolOptions = {}) {
-    this.opts = {
-      workers: options.workers ?? defaultWorkerCount(),
-      backend: options.backend,
-      modelDirs: options.modelDirs ?? defaultModelDirs(),
-      maxBatchSize: options.maxBatchSize ?? DEFAULTS.maxBatchSize,
-      maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULTS.maxQueueDelayMs,
-      maxQueueLength: options.maxQueueLength ?? DEFAULTS.maxQueueLength,
-      defaultDeadlineMs: options.defaultDeadlineMs ?? DEFAULTS.defaultDeadlineMs,
-      logger: options.logger ?? defaultLogger,
-    };
-    this.log = this.opts.logger;
+    this.log = options.logger ?? defaultLogger;
     this.metrics = createPoolMetrics(options.registry, options.metricsPrefix);
+    this.backendOption = options.backend;
+    this.dirs = { ...(options.modelDirs ?? defaultModelDirs()) };
+    this.scheduler = new Scheduler(
+      {
+        maxBatchSize: options.maxBatchSize ?? DEFAULTS.maxBatchSize,
+        maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULTS.maxQueueDelayMs,
+        maxQueueLength: options.maxQueueLength ?? DEFAULTS.maxQueueLength,
+        defaultDeadlineMs: options.defaultDeadlineMs ?? DEFAULTS.defaultDeadlineMs,
+        limits: { ...DEFAULTS.limits, ...options.limits },
+      },
+      this.metrics,
+      this.slots,
+      (slot, model) => slot.models[model] !== undefined && slot.models[model] === this.models[model],
+    );
+    this.loads = new ModelLoads<Slot>((model, dir, loaded) => this.activated(model, dir, loaded));
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.markFailed = reject;
     });
     this.readyPromise.catch(() => undefined);
-    for (const name of Object.keys(this.opts.modelDirs) as ModelName[]) this.queues.set(name, new BatchQueue());
-    for (let i = 0; i < Math.max(1, this.opts.workers); i++) this.slots.push(this.spawn());
+    for (let i = 0; i < Math.max(1, options.workers ?? defaultWorkerCount()); i++) this.slots.push(this.spawn());
   }
 
   moderate(texts: string[], opts?: InferenceCallOptions): Promise<ModerationResult[]> {
     return this.infer('moderation', texts, opts);
   }
 
-  /** Runs any served model; `moderate` is this for 'moderation'. */
-  infer<M extends ModelName>(model: M, inputs: ModelIO[M]['input'][], opts: InferenceCallOptions = {}): Promise<ModelIO[M]['output'][]> {
-    const queue = this.queues.get(model);
-    const fail = (err: InferenceError) => {
-      this.metrics.errors.inc({ model, code: err.code });
-      return Promise.reject(err);
-    };
-    if (this.closing) return fail(new PoolClosedError());
-    if (this.failure) return fail(new BackendUnavailableError(this.failure.message));
-    if (!queue) return fail(new InferenceFailedError(`model ${model} is not served by this pool`));
-    if (inputs.length === 0) return Promise.resolve([]);
-    if (queue.size + inputs.length > this.opts.maxQueueLength) return fail(new OverloadedError(this.retryHintMs(queue.size)));
+  recommend(requests: RecommendRequest[], opts?: InferenceCallOptions): Promise<RecommendResult[]> {
+    for (let i = 0; i < requests.length; i++) {
+      const problem = invalidRecommendRequest(requests[i]);
+      if (problem) return this.refuse('recommender', new InvalidInputError(`recommend request ${i}: ${problem}`));
+    }
+    return this.infer('recommender', requests, opts);
+  }
 
-    const deadlineMs = opts.deadlineMs ?? this.opts.defaultDeadlineMs;
-    return new Promise((resolve, reject) => {
-      const call: AnyCall = {
-        inputs,
-        outputs: new Array(inputs.length),
-        remaining: inputs.length,
-        settled: false,
-        enqueuedAt: performance.now(),
-        resolve: (out) => {
-          clearTimeout(timer);
-          resolve(out as ModelIO[M]['output'][]);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          if (err instanceof InferenceError) this.metrics.errors.inc({ model, code: err.code });
-          reject(err);
-        },
-      };
-      const timer = setTimeout(() => this.settle(call, new DeadlineExceededError(deadlineMs)), deadlineMs);
-      queue.push(chunksOf(call, this.opts.maxBatchSize));
-      this.metrics.queueLength.set({ model }, queue.size);
-      this.pump();
-    });
+  loadRecommender(dir: string): Promise<{ numItems: number; version: string }> {
+    // Workers resolve relative paths against the same cwd, but the log and `dirs` should not depend on it.
+    return this.loads.load('recommender', resolvePath(dir), () => this.slots, () => this.refusal());
+  }
+
+  /** Runs any served model; `moderate` and `recommend` are this for their model. */
+  infer<M extends ModelName>(model: M, inputs: ModelIO[M]['input'][], opts: InferenceCallOptions = {}): Promise<ModelIO[M]['output'][]> {
+    const refused = this.refusal() ?? (this.dirs[model] === undefined ? new ModelNotLoadedError(model) : undefined);
+    if (refused) return this.refuse(model, refused);
+    if (inputs.length === 0) return Promise.resolve([]);
+    const queued = this.scheduler.queued(model);
+    if (queued + inputs.length > this.scheduler.limits(model).maxQueueLength) {
+      return this.refuse(model, new OverloadedError(this.scheduler.retryHintMs(model, queued)));
+    }
+    return this.scheduler.enqueue(model, inputs, opts.deadlineMs) as Promise<ModelIO[M]['output'][]>;
   }
 
   ready(): Promise<void> {
@@ -136,14 +133,12 @@ export class InferencePool implements InferenceClient {
   }
 
   health(): InferenceHealth {
-    let queueLength = 0;
-    for (const q of this.queues.values()) queueLength += q.size;
     return {
       ready: !this.failure && this.slots.some((s) => s.ready),
       backend: this.backendName,
       backendReason: this.backendReason,
       workers: this.slots.filter((s) => s.ready).length,
-      queueLength,
+      queueLength: this.scheduler.queuedTotal(),
       models: { ...this.models },
       ...(this.failure ? { error: this.failure.message } : {}),
     };
@@ -165,9 +160,8 @@ export class InferencePool implements InferenceClient {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      clearTimeout(this.delayTimer);
-      this.pump();
-      if (!this.isIdle()) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.loads.abort(new PoolClosedError());
+      await this.scheduler.drain();
     }
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -178,11 +172,22 @@ export class InferencePool implements InferenceClient {
     );
   }
 
+  private refusal(): InferenceError | undefined {
+    if (this.closing) return new PoolClosedError();
+    if (this.failure) return new BackendUnavailableError(this.failure.message);
+    return undefined;
+  }
+
+  private refuse<T>(model: ModelName, err: InferenceError): Promise<T> {
+    this.metrics.errors.inc({ model, code: err.code });
+    return Promise.reject(err);
+  }
+
   private spawn(): Slot {
     const id = this.nextWorkerId++;
-    const init: WorkerInit = { workerId: id, backend: this.opts.backend, modelDirs: this.opts.modelDirs };
+    const init: WorkerInit = { workerId: id, backend: this.backendOption, modelDirs: { ...this.dirs } };
     const worker = new Worker(workerScript(), { workerData: init });
-    const slot: Slot = { id, worker, ready: false };
+    const slot: Slot = { id, worker, ready: false, models: {} };
     worker.on('message', (msg: WorkerToPool) => this.onMessage(slot, msg));
     worker.on('error', (err) => this.log.error({ worker: id, err: err.message }, 'inference worker error'));
     worker.on('exit', (code) => this.onExit(slot, code));
@@ -192,118 +197,74 @@ export class InferencePool implements InferenceClient {
   private onMessage(slot: Slot, msg: WorkerToPool): void {
     switch (msg.type) {
       case 'ready':
-        slot.ready = true;
-        if (this.backendName && this.backendName !== msg.backend) {
-          this.log.warn({ worker: slot.id, backend: msg.backend, others: this.backendName }, 'workers run different backends');
-        }
-        if (!this.backendName) {
-          this.log.info({ backend: msg.backend, reason: msg.backendReason, models: msg.models }, 'inference pool ready');
-          this.metrics.backendInfo.set({ backend: msg.backend }, 1);
-        }
-        this.backendName = msg.backend;
-        this.backendReason = msg.backendReason;
-        this.models = { ...this.models, ...msg.models };
-        this.markReady();
-        this.pump();
-        return;
+        return this.onReady(slot, msg);
       case 'init-failed':
-        this.fail(new BackendUnavailableError(msg.message));
-        return;
+        return this.fail(new BackendUnavailableError(msg.message));
       case 'result':
-      case 'failed': {
-        const batch = slot.batch;
-        if (!batch || batch.id !== msg.batchId) return;
-        slot.batch = undefined;
-        if (msg.type === 'failed') {
-          for (const c of batch.chunks) this.settle(c.call, new InferenceFailedError(msg.message));
-        } else {
-          this.deliver(batch.chunks, msg.outputs);
-          this.metrics.inferenceSeconds.observe({ model: batch.model }, msg.inferMs / 1000);
-          const rate = batch.items / Math.max(msg.inferMs, 0.01);
-          this.throughput = this.throughput === 0 ? rate : 0.8 * this.throughput + 0.2 * rate;
-        }
-        this.pump();
-      }
+        return this.scheduler.onResult(slot, msg.batchId, msg.outputs, msg.inferMs);
+      case 'failed':
+        return this.scheduler.onFailed(slot, msg.batchId, new InferenceFailedError(msg.message));
+      case 'loaded':
+        this.log.info({ worker: slot.id, model: msg.model, version: msg.version, loadMs: Math.round(msg.loadMs) }, 'model loaded');
+        this.loads.onLoaded(slot, msg.loadId, msg.version, msg.numItems, this.slots);
+        return this.scheduler.pump();
+      case 'load-failed':
+        this.log.error({ worker: slot.id, model: msg.model, err: msg.message }, 'model failed to load');
+        return this.loads.onLoadFailed(msg.loadId, msg.message, this.slots);
     }
+  }
+
+  private onReady(slot: Slot, msg: Extract<WorkerToPool, { type: 'ready' }>): void {
+    slot.ready = true;
+    slot.models = { ...msg.models };
+    if (msg.modelErrors) this.log.error({ worker: slot.id, errors: msg.modelErrors }, 'worker serves without some models');
+    if (this.backendName && this.backendName !== msg.backend) {
+      this.log.warn({ worker: slot.id, backend: msg.backend, others: this.backendName }, 'workers run different backends');
+    }
+    if (!this.backendName) {
+      this.log.info({ backend: msg.backend, reason: msg.backendReason, models: msg.models }, 'inference pool ready');
+      this.metrics.backendInfo.set({ backend: msg.backend }, 1);
+    }
+    this.backendName = msg.backend;
+    this.backendReason = msg.backendReason;
+    for (const [model, version] of Object.entries(msg.models) as Array<[ModelName, string]>) {
+      // The first worker names the configured models' versions; a later one that disagrees (its
+      // directory was rewritten) is not sent that model's batches.
+      if (this.models[model] === undefined) this.setVersion(model, version);
+      else if (this.models[model] !== version) this.log.warn({ worker: slot.id, model, version, serving: this.models[model] }, 'worker loaded another version');
+    }
+    this.markReady();
+    this.scheduler.pump();
+  }
+
+  /** Every worker holds the new model; from the `activate` posted next, all of them serve it. */
+  private activated(model: ModelName, dir: string, loaded: Loaded): void {
+    this.dirs[model] = dir;
+    this.setVersion(model, loaded.version);
+    for (const slot of this.slots) slot.models[model] = loaded.version;
+    this.log.info({ model, version: loaded.version, dir }, 'model activated');
+  }
+
+  private setVersion(model: ModelName, version: string): void {
+    const previous = this.models[model];
+    if (previous !== undefined) this.metrics.modelInfo.remove({ model, version: previous });
+    this.models[model] = version;
+    this.metrics.modelInfo.set({ model, version }, 1);
   }
 
   private onExit(slot: Slot, code: number): void {
     const index = this.slots.indexOf(slot);
-    if (index < 0 || (this.closing && this.isIdle())) return;
-    const batch = slot.batch;
-    slot.batch = undefined;
+    if (index < 0 || (this.closing && this.scheduler.isIdle())) return;
     slot.ready = false;
+    const batch = this.scheduler.takeBatch(slot);
     if (this.failure) return;
     this.log.warn({ worker: slot.id, code, lostBatch: batch?.id }, 'inference worker exited; replacing it');
     this.metrics.workerRestarts.inc();
-    if (batch) {
-      const retry = batch.chunks.filter((c) => !c.call.settled && c.attempt === 0);
-      for (const c of batch.chunks) {
-        if (!c.call.settled && c.attempt > 0) this.settle(c.call, new WorkerCrashedError('inference worker crashed twice on this call'));
-      }
-      for (const c of retry) c.attempt++;
-      this.queues.get(batch.model)!.pushFront(retry);
-    }
-    this.slots[index] = this.spawn();
-    this.pump();
-  }
-
-  /** Sends batches to idle workers while there is work and the batching policy allows it. */
-  private pump(): void {
-    for (const [model, queue] of this.queues) {
-      for (const slot of this.slots) {
-        if (!slot.ready || slot.batch) continue;
-        const oldest = queue.oldestEnqueuedAt();
-        if (oldest === undefined) break;
-        const waited = performance.now() - oldest;
-        if (!this.closing && queue.size < this.opts.maxBatchSize && waited < this.opts.maxQueueDelayMs) {
-          if (!this.delayTimer) {
-            this.delayTimer = setTimeout(() => {
-              this.delayTimer = undefined;
-              this.pump();
-            }, this.opts.maxQueueDelayMs - waited);
-          }
-          break;
-        }
-        this.dispatch(slot, model, queue.take(this.opts.maxBatchSize));
-      }
-      this.metrics.queueLength.set({ model }, queue.size);
-    }
-    if (this.drained && this.isIdle()) this.drained();
-  }
-
-  private dispatch(slot: Slot, model: ModelName, chunks: AnyChunk[]): void {
-    if (chunks.length === 0) return;
-    const now = performance.now();
-    const inputs: unknown[] = [];
-    for (const c of chunks) {
-      for (let i = 0; i < c.length; i++) inputs.push(c.call.inputs[c.offset + i]);
-      this.metrics.queueWaitSeconds.observe({ model }, (now - c.call.enqueuedAt) / 1000);
-    }
-    const batchId = this.nextBatchId++;
-    slot.batch = { id: batchId, model, chunks, items: inputs.length };
-    this.metrics.batchSize.observe({ model }, inputs.length);
-    slot.worker.postMessage({ type: 'infer', batchId, model, inputs } as PoolToWorker);
-  }
-
-  private deliver(chunks: AnyChunk[], outputs: unknown[]): void {
-    let k = 0;
-    for (const c of chunks) {
-      const call = c.call;
-      for (let i = 0; i < c.length; i++) call.outputs[c.offset + i] = outputs[k++];
-      call.remaining -= c.length;
-      if (call.remaining === 0 && !call.settled) {
-        call.settled = true;
-        call.resolve(call.outputs);
-      }
-    }
-  }
-
-  private settle(call: AnyCall, err: Error): void {
-    if (call.settled) return;
-    call.settled = true;
-    call.reject(err);
-    this.pump();
+    if (batch) this.scheduler.retry(batch);
+    const replacement = this.spawn();
+    this.slots[index] = replacement;
+    this.loads.onReplaced(slot, replacement);
+    this.scheduler.pump();
   }
 
   /** Workers cannot start (e.g. a forced backend is missing): fail loudly, reject everything. */
@@ -312,19 +273,8 @@ export class InferencePool implements InferenceClient {
     this.failure = err;
     this.log.error({ err: err.message }, 'inference pool cannot start');
     this.markFailed(err);
-    for (const queue of this.queues.values()) {
-      for (const c of queue.drain()) this.settle(c.call, err);
-    }
+    this.loads.abort(err);
+    this.scheduler.rejectAll(err);
     for (const slot of this.slots) void slot.worker.terminate();
-  }
-
-  private isIdle(): boolean {
-    for (const q of this.queues.values()) if (q.oldestEnqueuedAt() !== undefined) return false;
-    return this.slots.every((s) => !s.batch);
-  }
-
-  private retryHintMs(queued: number): number {
-    const estimate = this.throughput > 0 ? queued / this.throughput : 100;
-    return Math.min(5000, Math.max(10, Math.ceil(estimate)));
   }
 }

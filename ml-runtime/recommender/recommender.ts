@@ -2,6 +2,7 @@
  * The recommender the feed calls: GF-CF over the user–item graph (see gfcf.ts), with fold-in,
  * top-k and a plain file format. Trained in seconds, so nothing trained on real data is committed.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,6 +23,8 @@ interface Meta {
   lowPassWeight: number;
   linearWeight: number;
   trainSeconds: number;
+  /** Content hash, so that every worker serving this model (and its rankings) can name it. */
+  version?: string;
 }
 
 export class Recommender {
@@ -111,12 +114,21 @@ export class Recommender {
       linearWeight: s.linearWeight,
       trainSeconds: this.trainSeconds,
     };
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
-    const bin = (name: string, a: Int32Array | Float32Array) => writeFileSync(join(dir, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    // The hash covers what determines scores, in the order ml-runtime/serve-recommender.ts re-hashes
+    // the files of a model saved without a version.
+    const hash = createHash('sha256').update(JSON.stringify([s.rank, s.lowPassWeight, s.linearWeight]));
+    const bin = (name: string, a: Int32Array | Float32Array) => {
+      const bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      hash.update(bytes);
+      writeFileSync(join(dir, name), bytes);
+    };
     bin('indptr.i32', s.interactions.indptr);
     bin('indices.i32', s.interactions.indices);
     bin('v.f32', s.v);
     bin('sigma.f32', s.sigma);
+    meta.version = `gf-cf@${hash.digest('hex').slice(0, 12)}`;
+    // meta.json last: in a fresh directory, its presence means the arrays are complete.
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
   }
 
   static load(dir: string): Recommender {
