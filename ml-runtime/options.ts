@@ -54,7 +54,7 @@ export const DEFAULTS = {
   maxQueueLength: 16384,
   defaultDeadlineMs: 2000,
   /*
-   * A recommend request costs about what 1,000 texts do (a fold-in over the graph, ~5 ms on
+   * A recommend request costs about what 150 texts do (a fold-in over the graph, ~5 ms on
    * Gowalla, against ~30 µs a text), so batches and the queue are counted in far fewer of them: 16
    * requests share one matMul for the low-pass term while a batch stays under ~100 ms, and 512
    * queued requests are already seconds of work, beyond any feed's deadline.

@@ -80,7 +80,7 @@ export class InferencePool implements InferenceClient {
         maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULTS.maxQueueDelayMs,
         maxQueueLength: options.maxQueueLength ?? DEFAULTS.maxQueueLength,
         defaultDeadlineMs: options.defaultDeadlineMs ?? DEFAULTS.defaultDeadlineMs,
-        limits: { ...DEFAULTS.limits, ...options.limits },
+        limits: options.limits ?? {},
       },
       this.metrics,
       this.slots,

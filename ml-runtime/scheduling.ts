@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { BatchQueue, chunksOf, type Call, type Chunk } from './batcher';
 import { DeadlineExceededError, InferenceError, WorkerCrashedError } from './errors';
 import type { PoolMetrics } from './metrics';
-import type { ModelLimits } from './options';
+import { DEFAULTS, type ModelLimits } from './options';
 import type { ModelName, PoolToWorker } from './protocol';
 
 type AnyCall = Call<unknown, unknown>;
@@ -52,12 +52,14 @@ export class Scheduler {
     private readonly serves: (slot: Slot, model: ModelName) => boolean,
   ) {}
 
+  /** Per field: the model's option, else the model's default, else the pool-wide option. */
   limits(model: ModelName): ModelLimits {
     const own = this.opts.limits[model];
+    const def = DEFAULTS.limits[model];
     return {
       // A batch of 0 would never drain the queue.
-      maxBatchSize: Math.max(1, own?.maxBatchSize ?? this.opts.maxBatchSize),
-      maxQueueLength: own?.maxQueueLength ?? this.opts.maxQueueLength,
+      maxBatchSize: Math.max(1, own?.maxBatchSize ?? def?.maxBatchSize ?? this.opts.maxBatchSize),
+      maxQueueLength: own?.maxQueueLength ?? def?.maxQueueLength ?? this.opts.maxQueueLength,
     };
   }
 

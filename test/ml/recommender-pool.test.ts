@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Registry } from 'prom-client';
 import { InferencePool } from '../../ml-runtime/pool';
-import type { PoolLogger, PoolOptions } from '../../ml-runtime/options';
+import { optionsFromEnv, type PoolLogger, type PoolOptions } from '../../ml-runtime/options';
 import type { RecommendRequest } from '../../ml-runtime/inference-client';
 import { InvalidInputError, ModelLoadFailedError, ModelNotLoadedError, OverloadedError } from '../../ml-runtime/errors';
 import { Recommender } from '../../ml-runtime/recommender/recommender';
@@ -183,6 +183,17 @@ describe('the recommender in a busy pool', () => {
     // The moderation queue is counted on its own.
     await expect(p.moderate(['a text', 'another'])).resolves.toHaveLength(2);
     await p.close();
+  });
+
+  it('bounds the recommend queue by ML_RECOMMEND_MAX_QUEUE_LENGTH, and by 512 requests without it', async () => {
+    const requests = (n: number) => Array.from({ length: n }, (_, u) => ({ items: users[u % 60], k: 5 }));
+    const configured = pool({ ...optionsFromEnv({ ML_RECOMMEND_MAX_QUEUE_LENGTH: '2' }), workers: 1, logger: quiet });
+    const unset = pool({ ...optionsFromEnv({}), workers: 1, logger: quiet });
+    await Promise.all([configured.loadRecommender(dirA), unset.loadRecommender(dirA)]);
+    await expect(configured.recommend(requests(3))).rejects.toBeInstanceOf(OverloadedError);
+    await expect(unset.recommend(requests(513))).rejects.toBeInstanceOf(OverloadedError);
+    await expect(unset.recommend(requests(512))).resolves.toHaveLength(512);
+    await Promise.all([configured.close(), unset.close()]);
   });
 });
 
