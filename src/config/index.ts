@@ -36,6 +36,12 @@ export interface Config {
     /** How far back `moderationVerdicts(after:)` can resume. */
     retentionDays: number;
   };
+  recommender: {
+    /** Where `train:recommender` writes models and `current.json`. */
+    dir: string;
+    /** How often servers look for a newly trained model. */
+    reloadMs: number;
+  };
   feed: {
     /** feedUpdates re-ranks (and emits) at most once per interval per subscriber. */
     updateIntervalMs: number;
@@ -106,6 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: intVar(env, 'MODERATION_LEASE_MS', 30_000),
       pollMs: intVar(env, 'MODERATION_POLL_MS', 1_000),
       retentionDays: intVar(env, 'VERDICT_RETENTION_DAYS', 30),
+    },
+    recommender: {
+      dir: path.resolve(env.RECOMMENDER_DIR || path.join(dataDir, 'recommender')),
+      reloadMs: intVar(env, 'RECOMMENDER_RELOAD_MS', 30_000),
     },
     feed: {
       updateIntervalMs: intVar(env, 'FEED_UPDATE_INTERVAL_MS', 2_000),

@@ -8,6 +8,7 @@ import { connectDatabase, type Database } from '../shared/db/database';
 import { type InferenceClient, InferencePool } from '../../ml-runtime';
 import { DISPATCHER_DEFAULTS, ModerationDispatcher } from '../modules/moderation/dispatcher';
 import { decisionPublisher } from '../modules/moderation/publish';
+import { RecommenderStore } from '../modules/feed/recommender-store';
 
 /** Everything created once per process; disposed in reverse order on shutdown. */
 export interface AppContext {
@@ -22,6 +23,8 @@ export interface AppContext {
   inference: InferenceClient | null;
   /** Null when this process does not consume moderation jobs. */
   dispatcher: ModerationDispatcher | null;
+  /** The collaborative model in the pool; null without a pool. */
+  recommender: RecommenderStore | null;
   dispose(): Promise<void>;
 }
 
@@ -45,6 +48,9 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
         })
       : null;
   await dispatcher?.start();
+  const recommender = inference ? new RecommenderStore(config.recommender.dir, inference, log) : null;
+  // Loads once the pool is up; a missing model only means feeds rank without collaborative scores.
+  if (recommender) void inference!.ready().then(() => recommender.start(config.recommender.reloadMs), () => undefined);
   return {
     config,
     log,
@@ -55,7 +61,9 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
     metrics,
     inference,
     dispatcher,
+    recommender,
     async dispose() {
+      recommender?.stop();
       await dispatcher?.stop();
       await inference?.close();
       await pubSub.close();

@@ -24,7 +24,7 @@ export interface RequestContext {
 }
 
 export function createRequestContext(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null = null): RequestContext {
-  const opts = { automaticModeration: app.inference !== null };
+  const opts = { automaticModeration: app.inference !== null, recommender: app.recommender };
   // Created on first use: a subscription holds its context for as long as it is open, and most
   // never touch services or loaders (shared renders use contexts of their own), so at thousands of
   // dashboards eager DataLoaders would be most of the memory per connection.

@@ -6,11 +6,14 @@ import { TagService } from '../modules/tags/tag.service';
 import { UserService } from '../modules/users/user.service';
 import { ModerationService } from '../modules/moderation/moderation.service';
 import { FeedService } from '../modules/feed/feed.service';
+import type { RecommenderStore } from '../modules/feed/recommender-store';
 
 /** Every domain service bound to one DB handle, so the same code runs in or out of a transaction. */
 export interface ServiceOptions {
   /** Content waits for the moderation model (true whenever the inference pool runs). */
   automaticModeration: boolean;
+  /** Collaborative scores served by the pool; absent, feeds rank from the other sources. */
+  recommender?: RecommenderStore | null;
 }
 
 export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOptions = { automaticModeration: false }) {
@@ -20,7 +23,7 @@ export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOption
     tags: new TagService(uow.manager),
     social: new SocialService(uow, pubSub),
     moderation: new ModerationService(uow, pubSub),
-    feed: new FeedService(uow, pubSub),
+    feed: new FeedService(uow, pubSub, opts.recommender ?? null),
   };
 }
 

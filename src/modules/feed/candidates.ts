@@ -7,8 +7,6 @@ import type { Candidate, CandidateSource, Negative } from './rank';
  */
 
 const LIMIT = 200;
-/** Only recent posts are feed material; older ones are found by search and tags. */
-const WINDOW_DAYS = 30;
 
 interface Row {
   id: number;
@@ -19,8 +17,7 @@ interface Row {
   via: string | null;
 }
 
-const VISIBLE = `p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL
-  AND p.first_published_at > now() - make_interval(days => ${WINDOW_DAYS})`;
+const VISIBLE = `p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL`;
 const TAGS = `(SELECT array_agg(t.name ORDER BY t.name) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)`;
 
 function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => string): Candidate[] {
@@ -113,4 +110,19 @@ export async function feedback(m: EntityManager, userId: number): Promise<{ seen
       authors: new Map(negAuthors.map((r: { author_id: number; n: number }) => [r.author_id, r.n])),
     },
   };
+}
+
+/** Metadata of recommended posts, keeping only those a feed may show. */
+export async function describe(m: EntityManager, scored: Array<{ postId: number; score: number }>, source: CandidateSource, reason: string): Promise<Candidate[]> {
+  if (!scored.length) return [];
+  const rows: Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }> = await m.query(
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags FROM posts p WHERE p.id = ANY($1) AND ${VISIBLE}`,
+    [scored.map((s) => s.postId)],
+  );
+  const meta = new Map(rows.map((r) => [r.id, r]));
+  const max = Math.max(1e-9, ...scored.map((s) => s.score));
+  return scored.flatMap((s) => {
+    const r = meta.get(s.postId);
+    return r ? [{ postId: r.id, authorId: r.author_id, source, score: Math.max(0, s.score) / max, reason, tags: r.tags ?? [], publishedAt: new Date(r.published_at) }] : [];
+  });
 }

@@ -5,6 +5,8 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
+import { userItems } from './interactions';
+import type { RecommenderStore } from './recommender-store';
 import { type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
 
 export type FeedMode = 'FOR_YOU' | 'FOLLOWING' | 'LATEST' | 'HOT';
@@ -37,6 +39,7 @@ export class FeedService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly pubSub: AppPubSub,
+    private readonly recommender: RecommenderStore | null,
   ) {}
 
   private get m(): EntityManager {
@@ -110,15 +113,23 @@ export class FeedService {
     if (!viewer) {
       return diversify(mixFresh(mergeCandidates(await candidates.hot(this.m), none, now), mergeCandidates(await candidates.fresh(this.m), none, now)));
     }
-    const [users, tags, content, hotOnes, freshOnes, fb] = await Promise.all([
+    const [users, tags, content, collaborative, hotOnes, freshOnes, fb] = await Promise.all([
       candidates.followedUsers(this.m, viewer.id), candidates.followedTags(this.m, viewer.id), candidates.contentAffinity(this.m, viewer.id),
-      candidates.hot(this.m), candidates.fresh(this.m), candidates.feedback(this.m, viewer.id),
+      this.collaborative(viewer.id), candidates.hot(this.m), candidates.fresh(this.m), candidates.feedback(this.m, viewer.id),
     ]);
     const rules = { viewerId: viewer.id, seen: fb.seen, dismissed: fb.dismissed };
-    if (!users.length && !tags.length && !content.length) {
+    if (!users.length && !tags.length && !content.length && !collaborative.length) {
       return applyRules(diversify(mixFresh(mergeCandidates(hotOnes, fb.negative, now), mergeCandidates(freshOnes, fb.negative, now))), rules);
     }
-    return diversify(applyRules(mergeCandidates([...users, ...tags, ...content, ...hotOnes, ...freshOnes], fb.negative, now), rules));
+    return diversify(applyRules(mergeCandidates([...users, ...tags, ...content, ...collaborative, ...hotOnes, ...freshOnes], fb.negative, now), rules));
+  }
+
+  /** GF-CF in the inference pool, folded in from the member's current items. */
+  private async collaborative(viewerId: number) {
+    if (!this.recommender?.version) return [];
+    const items = await userItems(this.m, viewerId);
+    const scored = await this.recommender.recommend(items, 200);
+    return candidates.describe(this.m, scored, 'COLLABORATIVE', 'liked by members with interests like yours');
   }
 
   private async snapshot(ranked: Ranked[], mode: FeedMode, size: number, viewer: Viewer | null): Promise<Page<FeedEntry>> {

@@ -1,0 +1,127 @@
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { selectBackend } from '../ml-runtime/backends';
+import { Recommender } from '../ml-runtime/recommender/recommender';
+import { loadConfig } from '../src/config';
+import { createAppContext, type AppContext } from '../src/context/app-context';
+import { loadInteractionGraph } from '../src/modules/feed/interactions';
+import { currentModelFile } from '../src/modules/feed/recommender-store';
+import { createLogger } from '../src/shared/logger';
+import { startServer, type RunningServer } from '../src/server/http';
+import { freshDatabase } from './support/fresh-database';
+import type { LoadJob, LoadResult } from './support/load-worker';
+import { generateCommunity } from './support/synthetic-community';
+
+const USAGE = 'Usage: npm run bench:feed -- [--users N] [--posts N] [--duration S] [--connections N]';
+const FEED = `query Feed { feed(mode: FOR_YOU, first: 20) { edges { node { rank reason post { id title author { handle } tags { name } score } } } } }`;
+
+function load(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'support', 'load-worker.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m: { ok: true; result: LoadResult } | { ok: false; error: string }) => (m.ok ? resolve(m.result) : reject(new Error(m.error))));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
+    child.send(job);
+  });
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const json = (await res.json()) as { data?: any; errors?: unknown[]; extensions?: Record<string, unknown> };
+  if (json.errors?.length) throw new Error(JSON.stringify(json.errors));
+  return json;
+}
+
+const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    users: { type: 'string', default: '10000' }, posts: { type: 'string', default: '100000' },
+    duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, help: { type: 'boolean' },
+  } });
+  const [users, posts, duration, connections] = [values.users, values.posts, values.duration, values.connections].map(Number);
+  if (values.help || ![users, posts, duration, connections].every((n) => Number.isInteger(n) && n > 0)) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const db = await freshDatabase();
+  const recommenderDir = mkdtempSync(path.join(os.tmpdir(), 'colloquy-bench-rec-'));
+  let app: AppContext | undefined;
+  let server: RunningServer | undefined;
+  try {
+    const config = loadConfig({ ...db.env, NODE_ENV: 'test', TOKEN_SECRET: randomBytes(32).toString('hex'), SEED_DEMO: 'false', LOG_LEVEL: 'warn',
+      ML_WORKERS: '1', RECOMMENDER_DIR: recommenderDir, RECOMMENDER_RELOAD_MS: '3600000', FEED_UPDATE_INTERVAL_MS: '500' });
+    app = await createAppContext(config, createLogger(config.logLevel));
+    let t = process.hrtime.bigint();
+    await generateCommunity(app.db, { users, posts, tags: 200, bookmarks: users * 20, votes: users * 20, communities: 20 });
+    const generated = seconds(t);
+
+    t = process.hrtime.bigint();
+    const graph = await loadInteractionGraph(app.db.manager);
+    await selectBackend();
+    const model = await Recommender.train(graph.lists);
+    const modelDir = path.join(recommenderDir, 'models', 'bench');
+    mkdirSync(modelDir, { recursive: true });
+    model.save(modelDir);
+    writeFileSync(path.join(modelDir, 'post-ids.json'), JSON.stringify(graph.postIds));
+    writeFileSync(currentModelFile(recommenderDir), JSON.stringify({ dir: modelDir, trainedAt: new Date().toISOString() }));
+    const trainSeconds = seconds(t);
+    await app.inference!.ready();
+    await app.recommender!.refresh();
+
+    server = await startServer(app, 0, '127.0.0.1');
+    const token = (await gql(server.url, `mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, { i: { handle: 'bench_reader', password: 'bench-password-1' } })).data.signUp.token as string;
+    // The reader bookmarks a few posts of one community, so every source has something to say.
+    const seedPosts: Array<{ id: number }> = await app.db.query(`SELECT id FROM posts WHERE id % 20 = 3 ORDER BY id LIMIT 8`);
+    for (const p of seedPosts) await gql(server.url, `mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id: Buffer.from(`Post:${p.id}`).toString('base64url') }, token);
+    const probe = await gql(server.url, FEED, {}, token);
+    const reasons: Record<string, number> = {};
+    for (const e of probe.data.feed.edges) reasons[e.node.reason.replace(/#\S+|@\S+/, '…')] = (reasons[e.node.reason.replace(/#\S+|@\S+/, '…')] ?? 0) + 1;
+    console.log(JSON.stringify({ bench: 'feed', users, posts, interactions: graph.edges, generatedSeconds: generated.toFixed(1), recommenderTrainSeconds: trainSeconds.toFixed(1),
+      backend: app.inference!.backend(), sqlQueriesPerRequest: probe.extensions?.sqlQueries, reasonsOnFirstPage: reasons, cpus: os.cpus().length, load: os.loadavg().map((l) => l.toFixed(2)) }));
+
+    const body = JSON.stringify({ query: FEED });
+    await load({ url: server.url, body, token, connections, durationSeconds: 2 });
+    const r = await load({ url: server.url, body, token, connections, durationSeconds: duration });
+    await new Promise((res) => setTimeout(res, 2000));
+    console.log(`FOR_YOU feed(first: 20) × ${connections} connections, ${duration} s, ${posts} posts / ${users} users: ` +
+      `${r.requestsPerSecond.toFixed(1)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, errors ${r.transportErrors + r.timeouts + r.non2xx + r.graphqlErrors}`);
+
+    // Bookmark → feedUpdates: from sending the mutation to the update arriving over the WebSocket.
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
+    const times: number[] = [];
+    let resolveEvent: (() => void) | null = null;
+    client.subscribe({ query: `subscription { feedUpdates { reasons topPostIds } }` }, {
+      next: (v: any) => v.data?.feedUpdates.reasons.includes('YOUR_ACTIVITY') && resolveEvent?.(), error: () => undefined, complete: () => undefined });
+    await new Promise((res) => setTimeout(res, 1500));
+    const targets: Array<{ id: number }> = await app.db.query(`SELECT id FROM posts WHERE id % 20 = 11 ORDER BY id LIMIT 10`);
+    for (const p of targets) {
+      const got = new Promise<void>((res) => (resolveEvent = res));
+      const started = process.hrtime.bigint();
+      await gql(server.url, `mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id: Buffer.from(`Post:${p.id}`).toString('base64url') }, token);
+      await Promise.race([got, new Promise((res) => setTimeout(res, 5000))]);
+      times.push(seconds(started) * 1000);
+      await new Promise((res) => setTimeout(res, 600)); // past the coalescing interval
+    }
+    await client.dispose();
+    console.log(`bookmark → feedUpdates (10 bookmarks, interval 500 ms): p50 ${pct(times, 50).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`);
+  } finally {
+    await server?.close();
+    await app?.dispose();
+    await db.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
