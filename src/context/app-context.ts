@@ -9,6 +9,7 @@ import { type InferenceClient, InferencePool } from '../../ml-runtime';
 import { DISPATCHER_DEFAULTS, ModerationDispatcher } from '../modules/moderation/dispatcher';
 import { decisionPublisher } from '../modules/moderation/publish';
 import { RecommenderStore } from '../modules/feed/recommender-store';
+import { watchFeedContent } from '../modules/feed/shared-lists';
 
 /** Everything created once per process; disposed in reverse order on shutdown. */
 export interface AppContext {
@@ -49,6 +50,7 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
       : null;
   await dispatcher?.start();
   const recommender = inference ? new RecommenderStore(config.recommender.dir, inference, log) : null;
+  watchFeedContent(pubSub.pubSub, database.dataSource);
   // Loads once the pool is up; a missing model only means feeds rank without collaborative scores.
   if (recommender) void inference!.ready().then(() => recommender.start(config.recommender.reloadMs), () => undefined);
   return {

@@ -7,6 +7,8 @@ import type { Candidate, CandidateSource, Negative } from './rank';
  */
 
 const LIMIT = 200;
+/** Posts per affinity tag considered by the content source. */
+const PER_TAG = 300;
 
 interface Row {
   id: number;
@@ -18,6 +20,11 @@ interface Row {
 }
 
 const VISIBLE = `p.deleted_at IS NULL AND p.status = 'PUBLISHED' AND p.parent_id IS NULL`;
+/**
+ * Tags of a candidate matter only for "show less like this" penalties and the wording of hot and
+ * fresh reasons, so the per-member sources skip them (see `withTags`): a subquery per candidate
+ * row was most of a feed's database time.
+ */
 const TAGS = `(SELECT array_agg(t.name ORDER BY t.name) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id)`;
 
 function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => string): Candidate[] {
@@ -30,7 +37,7 @@ function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => 
 
 export async function followedUsers(m: EntityManager, userId: number): Promise<Candidate[]> {
   const rows: Row[] = await m.query(
-    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, u.handle AS via,
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, u.handle AS via,
             extract(epoch FROM p.first_published_at) AS score
        FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id
       WHERE f.follower_id = $1 AND ${VISIBLE}
@@ -41,20 +48,27 @@ export async function followedUsers(m: EntityManager, userId: number): Promise<C
 }
 
 export async function followedTags(m: EntityManager, userId: number): Promise<Candidate[]> {
+  // Pick the newest matches first (cheap), then describe only those: tags are large.
   const rows: Row[] = await m.query(
-    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags, min(t.name) AS via,
-            extract(epoch FROM p.first_published_at) * count(*) AS score
-       FROM tag_follows f JOIN post_tags pt ON pt.tag_id = f.tag_id JOIN tags t ON t.id = f.tag_id JOIN posts p ON p.id = pt.post_id
-      WHERE f.user_id = $1 AND ${VISIBLE}
-      GROUP BY p.id ORDER BY max(p.first_published_at) DESC LIMIT ${LIMIT}`,
+    `WITH top AS (
+        SELECT pt.post_id AS id, min(t.name) AS via, count(*) AS n, max(p.first_published_at) AS at
+          FROM tag_follows f JOIN tags t ON t.id = f.tag_id
+               CROSS JOIN LATERAL (SELECT post_id FROM post_tags WHERE tag_id = f.tag_id ORDER BY post_id DESC LIMIT ${PER_TAG}) pt
+               JOIN posts p ON p.id = pt.post_id
+         WHERE f.user_id = $1 AND ${VISIBLE}
+         GROUP BY pt.post_id ORDER BY at DESC LIMIT ${LIMIT})
+     SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, top.via,
+            extract(epoch FROM p.first_published_at) * top.n AS score
+       FROM top JOIN posts p ON p.id = top.id`,
     [userId],
   );
   return toCandidates(rows, 'FOLLOWED_TAG', (r) => `because you follow #${r.via}`);
 }
 
 /**
- * Content affinity: tags of what the member bookmarked (weight 3), voted up (2) or wrote (1),
- * scored over candidate posts by shared tags. The reason names the strongest kind of signal.
+ * Content affinity: tags of what the member bookmarked (weight 3), voted up (2) or wrote (1) —
+ * the ten strongest — scored over each tag's newest posts by shared tags, newest first among equals. The reason
+ * names the strongest kind of signal.
  */
 export async function contentAffinity(m: EntityManager, userId: number): Promise<Candidate[]> {
   const rows: Row[] = await m.query(
@@ -62,12 +76,16 @@ export async function contentAffinity(m: EntityManager, userId: number): Promise
         SELECT pt.tag_id, 3 AS w, 'bookmarked' AS kind FROM bookmarks b JOIN post_tags pt ON pt.post_id = b.post_id WHERE b.user_id = $1
         UNION ALL SELECT pt.tag_id, 2, 'voted up' FROM votes v JOIN post_tags pt ON pt.post_id = v.post_id WHERE v.user_id = $1 AND v.value = 1
         UNION ALL SELECT pt.tag_id, 1, 'wrote' FROM posts o JOIN post_tags pt ON pt.post_id = coalesce(o.parent_id, o.id) WHERE o.author_id = $1),
-      affinity AS (SELECT tag_id, sum(w) AS w, (array_agg(kind ORDER BY w DESC))[1] AS kind FROM signals GROUP BY tag_id)
-     SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags,
-            sum(a.w) AS score, (array_agg(a.kind ORDER BY a.w DESC))[1] AS via
-       FROM affinity a JOIN post_tags pt ON pt.tag_id = a.tag_id JOIN posts p ON p.id = pt.post_id
-      WHERE ${VISIBLE}
-      GROUP BY p.id ORDER BY score DESC, p.id DESC LIMIT ${LIMIT}`,
+      affinity AS (SELECT tag_id, sum(w) AS w, (array_agg(kind ORDER BY w DESC))[1] AS kind FROM signals GROUP BY tag_id ORDER BY 2 DESC LIMIT 10),
+      -- The newest posts of each tag (ids grow with time), so the cost does not grow with the tag's history.
+      scored AS (SELECT pt.post_id AS id, sum(a.w) AS score, (array_agg(a.kind ORDER BY a.w DESC))[1] AS via
+                   FROM affinity a CROSS JOIN LATERAL (
+                     SELECT post_id FROM post_tags WHERE tag_id = a.tag_id ORDER BY post_id DESC LIMIT ${PER_TAG}) pt
+                  GROUP BY pt.post_id),
+      top AS (SELECT s.id, s.score, s.via FROM scored s JOIN posts p ON p.id = s.id
+               WHERE ${VISIBLE} ORDER BY s.score DESC, p.first_published_at DESC LIMIT ${LIMIT})
+     SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, top.score, top.via
+       FROM top JOIN posts p ON p.id = top.id`,
     [userId],
   );
   return toCandidates(rows, 'CONTENT', (r) => (r.via === 'wrote' ? 'related to what you write about' : `similar to posts you ${r.via}`));
@@ -116,7 +134,7 @@ export async function feedback(m: EntityManager, userId: number): Promise<{ seen
 export async function describe(m: EntityManager, scored: Array<{ postId: number; score: number }>, source: CandidateSource, reason: string): Promise<Candidate[]> {
   if (!scored.length) return [];
   const rows: Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }> = await m.query(
-    `SELECT p.id, p.author_id, p.first_published_at AS published_at, ${TAGS} AS tags FROM posts p WHERE p.id = ANY($1) AND ${VISIBLE}`,
+    `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags FROM posts p WHERE p.id = ANY($1) AND ${VISIBLE}`,
     [scored.map((s) => s.postId)],
   );
   const meta = new Map(rows.map((r) => [r.id, r]));
@@ -125,4 +143,40 @@ export async function describe(m: EntityManager, scored: Array<{ postId: number;
     const r = meta.get(s.postId);
     return r ? [{ postId: r.id, authorId: r.author_id, source, score: Math.max(0, s.score) / max, reason, tags: r.tags ?? [], publishedAt: new Date(r.published_at) }] : [];
   });
+}
+
+/** Fills in candidates' tags in one query (needed only when the member has dismissed something). */
+export async function withTags(m: EntityManager, list: Candidate[]): Promise<Candidate[]> {
+  const missing = [...new Set(list.filter((c) => !c.tags.length).map((c) => c.postId))];
+  if (!missing.length) return list;
+  const rows: Array<{ post_id: number; tags: string[] }> = await m.query(
+    `SELECT pt.post_id, array_agg(t.name ORDER BY t.name) AS tags FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
+      WHERE pt.post_id = ANY($1) GROUP BY pt.post_id`,
+    [missing],
+  );
+  const tags = new Map(rows.map((r) => [r.post_id, r.tags]));
+  return list.map((c) => (c.tags.length ? c : { ...c, tags: tags.get(c.postId) ?? [] }));
+}
+
+/**
+ * Hot and fresh are the same for everyone: shared for a few seconds instead of queried per request,
+ * and dropped at once when a post is published or taken down (`invalidateSharedLists`).
+ */
+const SHARED_TTL_MS = 5_000;
+const shared = new WeakMap<object, Map<string, { at: number; value: Promise<Candidate[]> }>>();
+
+export function sharedList(m: EntityManager, key: 'hot' | 'fresh', load: () => Promise<Candidate[]>): Promise<Candidate[]> {
+  const scope = m.connection as object;
+  let entries = shared.get(scope);
+  if (!entries) shared.set(scope, (entries = new Map()));
+  const hit = entries.get(key);
+  if (hit && Date.now() - hit.at < SHARED_TTL_MS) return hit.value;
+  const value = load();
+  entries.set(key, { at: Date.now(), value });
+  value.catch(() => entries!.delete(key));
+  return value;
+}
+
+export function invalidateSharedLists(scope: object): void {
+  shared.delete(scope);
 }

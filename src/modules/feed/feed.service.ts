@@ -111,17 +111,24 @@ export class FeedService {
     const now = new Date();
     const none = { tags: new Map(), authors: new Map() };
     if (!viewer) {
-      return diversify(mixFresh(mergeCandidates(await candidates.hot(this.m), none, now), mergeCandidates(await candidates.fresh(this.m), none, now)));
+      const [hotOnes, freshOnes] = await Promise.all([
+        candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
+      ]);
+      return diversify(mixFresh(mergeCandidates(hotOnes, none, now), mergeCandidates(freshOnes, none, now)));
     }
     const [users, tags, content, collaborative, hotOnes, freshOnes, fb] = await Promise.all([
       candidates.followedUsers(this.m, viewer.id), candidates.followedTags(this.m, viewer.id), candidates.contentAffinity(this.m, viewer.id),
-      this.collaborative(viewer.id), candidates.hot(this.m), candidates.fresh(this.m), candidates.feedback(this.m, viewer.id),
+      this.collaborative(viewer.id),
+      candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
+      candidates.feedback(this.m, viewer.id),
     ]);
     const rules = { viewerId: viewer.id, seen: fb.seen, dismissed: fb.dismissed };
     if (!users.length && !tags.length && !content.length && !collaborative.length) {
       return applyRules(diversify(mixFresh(mergeCandidates(hotOnes, fb.negative, now), mergeCandidates(freshOnes, fb.negative, now))), rules);
     }
-    return diversify(applyRules(mergeCandidates([...users, ...tags, ...content, ...collaborative, ...hotOnes, ...freshOnes], fb.negative, now), rules));
+    let all = [...users, ...tags, ...content, ...collaborative, ...hotOnes, ...freshOnes];
+    if (fb.negative.tags.size) all = await candidates.withTags(this.m, all);
+    return diversify(applyRules(mergeCandidates(all, fb.negative, now), rules));
   }
 
   /** GF-CF in the inference pool, folded in from the member's current items. */
