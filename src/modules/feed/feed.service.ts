@@ -24,6 +24,9 @@ export interface FeedEntry {
 const SNAPSHOT_SIZE = 500;
 /** Snapshots older than this are deleted; a cursor into one gets a clear error. */
 const SNAPSHOT_TTL_HOURS = 6;
+/** Expired snapshots are swept at most this often per process, not on every feed load. */
+const SNAPSHOT_CLEANUP_EVERY_MS = 60_000;
+let lastSnapshotCleanup = 0;
 
 function decode(cursor: string): unknown[] {
   try {
@@ -141,7 +144,10 @@ export class FeedService {
 
   private async snapshot(ranked: Ranked[], mode: FeedMode, size: number, viewer: Viewer | null): Promise<Page<FeedEntry>> {
     const kept = ranked.slice(0, SNAPSHOT_SIZE);
-    await this.m.query(`DELETE FROM feed_snapshots WHERE created_at < now() - make_interval(hours => ${SNAPSHOT_TTL_HOURS})`);
+    if (Date.now() - lastSnapshotCleanup > SNAPSHOT_CLEANUP_EVERY_MS) {
+      lastSnapshotCleanup = Date.now();
+      await this.m.query(`DELETE FROM feed_snapshots WHERE created_at < now() - make_interval(hours => ${SNAPSHOT_TTL_HOURS})`);
+    }
     const [{ id }] = await this.m.query(
       `INSERT INTO feed_snapshots (user_id, mode, post_ids, reasons) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
       [viewer?.id ?? null, mode, kept.map((r) => r.postId), kept.map((r) => r.reason)],

@@ -17,6 +17,8 @@ import {
 } from './moderation.types';
 import { verdictStream } from './verdict-stream';
 
+const STAFF_ROLES = ['MODERATOR', 'ADMIN'];
+
 const policyList = (p: Policy): LabelPolicyType[] => LABELS.map((label) => ({ label, ...p[label] }));
 
 /** Authorization for a live stream: checked at subscribe time, on account changes, and per event (token expiry). */
@@ -113,7 +115,7 @@ export class ModerationResolver {
         after: args.after ?? null,
         retentionDays: context.app.config.moderation.retentionDays,
         accept: (r) => (!types?.length || types.includes(r.type)) && (!statuses?.length || statuses.includes(r.newStatus)),
-        ...streamGuards(context, (role) => role === 'MODERATOR' || role === 'ADMIN'),
+        ...streamGuards(context, (role) => STAFF_ROLES.includes(role)),
       }));
     },
   })
@@ -130,7 +132,7 @@ export class ModerationResolver {
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, { postId: string }, RequestContext>) => {
       const postId = expectGlobalId(args.postId, 'Post');
       const [post] = await context.app.db.query(`SELECT author_id FROM posts WHERE id = $1`, [postId]);
-      const guards = streamGuards(context, (role) => isStaff({ id: 0, handle: '', role: role as never }) || post?.author_id === context.viewer?.id);
+      const guards = streamGuards(context, (role) => STAFF_ROLES.includes(role) || post?.author_id === context.viewer?.id);
       const staff = isStaff(context.viewer);
       return withGraphQLErrors(verdictStream({
         m: context.app.db.manager,

@@ -1,24 +1,24 @@
 import type { EntityManager } from 'typeorm';
 
-/** Answers and comments carry no tags of their own; subscribers filter them by their thread's. */
-export async function threadTagNames(m: EntityManager, postId: number): Promise<string[]> {
-  const rows: Array<{ name: string }> = await m.query(
-    `WITH RECURSIVE up AS (SELECT id, parent_id FROM posts WHERE id = $1
-       UNION ALL SELECT p.id, p.parent_id FROM posts p JOIN up ON p.id = up.parent_id)
-     SELECT t.name FROM up JOIN post_tags pt ON pt.post_id = up.id JOIN tags t ON t.id = pt.tag_id
-      WHERE up.parent_id IS NULL ORDER BY t.name`,
-    [postId],
-  );
-  return rows.map((r) => r.name);
-}
-
-/** Announces posts that just became visible to everyone (after commit). */
+/**
+ * Announces posts that just became visible to everyone (after commit). Answers and comments carry
+ * no tags of their own, so each is announced with its thread's tags (subscribers filter by them);
+ * one query resolves the threads of the whole batch.
+ */
 export async function announcePublished(
   m: EntityManager,
   publish: (payload: { postId: number; tags: string[]; kind: string }) => void,
   postIds: number[],
 ): Promise<void> {
   if (!postIds.length) return;
-  const rows: Array<{ id: number; kind: string }> = await m.query(`SELECT id, kind FROM posts WHERE id = ANY($1) ORDER BY id`, [postIds]);
-  for (const r of rows) publish({ postId: r.id, kind: r.kind, tags: await threadTagNames(m, r.id) });
+  const rows: Array<{ id: number; kind: string; tags: string[] | null }> = await m.query(
+    `WITH RECURSIVE up AS (SELECT id AS start, id, parent_id FROM posts WHERE id = ANY($1)
+       UNION ALL SELECT up.start, p.id, p.parent_id FROM posts p JOIN up ON p.id = up.parent_id)
+     SELECT s.id, s.kind,
+            (SELECT array_agg(t.name ORDER BY t.name) FROM up JOIN post_tags pt ON pt.post_id = up.id JOIN tags t ON t.id = pt.tag_id
+              WHERE up.start = s.id AND up.parent_id IS NULL) AS tags
+       FROM posts s WHERE s.id = ANY($1) ORDER BY s.id`,
+    [postIds],
+  );
+  for (const r of rows) publish({ postId: r.id, kind: r.kind, tags: r.tags ?? [] });
 }
