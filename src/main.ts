@@ -3,6 +3,7 @@ import { loadConfig } from './config';
 import { createAppContext } from './context/app-context';
 import { createLogger } from './shared/logger';
 import { seedDemoCommunity } from './cli/seed';
+import { DemoPoster } from './modules/demo/demo-poster';
 import { startServer } from './server/http';
 
 async function main(): Promise<void> {
@@ -17,6 +18,10 @@ async function main(): Promise<void> {
   const server = await startServer(app, config.port, config.host);
   log.info({ url: server.url, database: app.database.kind, pubsub: app.pubSub.transport, startupMs: Date.now() - started }, 'ready');
   console.log(`Colloquy is ready at ${server.url} (started in ${Date.now() - started} ms)`);
+  console.log(`Moderation console: ${server.url.replace(/\/graphql$/, '/console')}`);
+  const demo = config.demo.enabled ? new DemoPoster(app, config.demo.intervalMs) : null;
+  await demo?.start();
+  if (demo) log.info({ intervalMs: config.demo.intervalMs }, 'demo mode: demo accounts keep posting (DEMO_MODE=false turns it off)');
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -24,6 +29,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'draining');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
+    await demo?.stop().catch((err) => log.error({ err }, 'demo stop failed'));
     await server.close().catch((err) => log.error({ err }, 'server close failed'));
     await app.dispose().catch((err) => log.error({ err }, 'dispose failed'));
     clearTimeout(force);

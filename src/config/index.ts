@@ -48,6 +48,8 @@ export interface Config {
     /** How much of the top of FOR_YOU feedUpdates watches. */
     updateTopN: number;
   };
+  /** Demo accounts keep posting a mix of content so the moderation console is alive on first open. */
+  demo: { enabled: boolean; intervalMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -120,6 +122,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feed: {
       updateIntervalMs: intVar(env, 'FEED_UPDATE_INTERVAL_MS', 2_000),
       updateTopN: intVar(env, 'FEED_UPDATE_TOP', 20),
+    },
+    // On by default only for the embedded database outside production: a newcomer's `npm start`.
+    demo: {
+      enabled: env.DEMO_MODE ? env.DEMO_MODE === 'true' : !databaseUrlFromEnv(env) && mode !== 'production' && mode !== 'test',
+      intervalMs: intVar(env, 'DEMO_INTERVAL_MS', 4_000),
     },
   };
 }

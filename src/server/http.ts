@@ -9,6 +9,7 @@ import { withQueryScope, currentQueryScope } from '../shared/db/query-counter';
 import { createFormatError, toGraphQLError } from './errors';
 import { costError, depthRule, operationCost } from './limits';
 import { buildAppSchema } from './schema';
+import { serveConsole } from './console';
 import { attachWebSocket, type WebSocketOptions } from './ws';
 
 export interface RunningServer {
@@ -143,6 +144,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
     const route = async () => {
       if (url.pathname === '/graphql') return graphql(req, res, url);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/console' || url.pathname.startsWith('/console/')) return serveConsole(req, res, url);
       if (url.pathname === '/readyz') {
         const db = await app.db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
         const inference = app.inference?.health() ?? null;
@@ -153,7 +155,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
           databaseKind: app.database.kind,
           pubsub: app.pubSub.transport,
           inference: inference
-            ? { ready: inference.ready, backend: inference.backend, backendReason: inference.backendReason, workers: inference.workers, models: inference.models, error: inference.error }
+            ? { ready: inference.ready, backend: inference.backend, backendReason: inference.backendReason, workers: inference.workers, queueLength: inference.queueLength, models: inference.models, error: inference.error }
             : 'disabled',
           draining,
         });
