@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -47,6 +47,7 @@ type Command =
   | { cmd: 'backlog' }
   | { cmd: 'sql'; text: string; params?: unknown[] }
   | { cmd: 'profile'; file: string | null }
+  | { cmd: 'heapSnapshot'; file: string }
   | { cmd: 'stop' };
 
 type FromServer =
@@ -107,6 +108,8 @@ export async function spawnBenchServer(setup: ServerSetup, nodeArgs: string[] = 
     sql: <T = unknown>(text: string, params?: unknown[]) => call<T[]>({ cmd: 'sql', text, params }),
     /** Starts the V8 CPU profiler in the server (file null), or stops it and writes the profile to `file`. */
     profile: (file: string | null) => call<void>({ cmd: 'profile', file }),
+    /** Writes a V8 heap snapshot of the server to `file` (to see what each connection keeps). */
+    heapSnapshot: (file: string) => call<void>({ cmd: 'heapSnapshot', file }),
     /** Closes the server, the pool, the database and its temp folder; kills the process if that hangs. */
     async stop(): Promise<void> {
       if (child.exitCode !== null) return;
@@ -202,6 +205,16 @@ async function serve(setup: ServerSetup): Promise<void> {
             writeFileSync(m.file, JSON.stringify(profile));
             inspector.disconnect();
           }
+        })());
+      case 'heapSnapshot':
+        return reply((async () => {
+          const out = createWriteStream(m.file);
+          const snap = new Session();
+          snap.connect();
+          snap.on('HeapProfiler.addHeapSnapshotChunk', (msg) => out.write(msg.params.chunk));
+          await new Promise<void>((resolve, reject) => snap.post('HeapProfiler.takeHeapSnapshot', {}, (err) => (err ? reject(err) : resolve())));
+          snap.disconnect();
+          await new Promise<void>((resolve) => out.end(resolve));
         })());
       case 'stop':
         return reply(close()).then(() => process.exit(0));

@@ -21,6 +21,12 @@ export interface RequestContext {
    * through the first event's loader cache and see stale rows.
    */
   refreshLoaders(): void;
+  /**
+   * Set by the WebSocket layer on subscriptions it renders once per shape
+   * (src/server/subscription-fanout.ts): a caught-up stream may hand live events here
+   * synchronously instead of yielding them. False: the subscriber is gone; yield as usual.
+   */
+  push?: (event: unknown) => boolean;
 }
 
 export function createRequestContext(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null = null): RequestContext {

@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger';
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429, OVERLOADED: 503 };
 
 /** Apollo's request-level codes, folded into our closed set; the original stays in `reason`. */
-const APOLLO_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+const APOLLO_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
 
 export function toGraphQLError(err: DomainError): GraphQLError {
   return new GraphQLError(err.message, {
@@ -19,12 +19,20 @@ export function toGraphQLError(err: DomainError): GraphQLError {
  * Errors thrown while a subscription's source stream is iterated bypass the resolver error path
  * (graphql-ws reports them as bare messages), so streams convert domain errors on the way out.
  */
-export async function* withGraphQLErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* source;
-  } catch (err) {
+export function withGraphQLErrors<T>(source: AsyncIterable<T>): AsyncIterableIterator<T> {
+  // A plain iterator rather than an async generator: a subscription holds this for as long as it
+  // is open, and a generator's suspended frame and promises per subscriber add up at thousands.
+  const it = source[Symbol.asyncIterator]();
+  const map = (err: unknown): never => {
     throw err instanceof DomainError ? toGraphQLError(err) : err;
-  }
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: () => it.next().catch(map),
+    return: (value?: unknown) => (it.return ? it.return(value).catch(map) : Promise.resolve({ done: true, value: value as T })),
+    throw: (err?: unknown) => (it.throw ? it.throw(err).catch(map) : Promise.reject(err)),
+  };
+  return iterator;
 }
 
 /**
@@ -53,7 +61,8 @@ export function createFormatError(log: Logger, exposeDetails: boolean) {
       const { stacktrace: _s, ...rest } = formatted.extensions ?? {};
       return { ...base, extensions: { ...rest, code: 'BAD_USER_INPUT', ...(code !== 'BAD_USER_INPUT' ? { reason: code } : {}) } };
     }
-    if (code && ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'OVERLOADED'].includes(code)) {
+    // The two persisted-query codes are protocol signals: APQ clients key on them to send the full query.
+    if (code && ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'OVERLOADED', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED'].includes(code)) {
       const { stacktrace: _s, ...rest } = formatted.extensions ?? {};
       return { ...base, extensions: rest };
     }

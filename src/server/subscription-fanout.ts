@@ -39,19 +39,42 @@ export interface FanoutTarget {
   viewer: Viewer | null;
 }
 
+/**
+ * What a subscription's context offers its source stream once the transport renders its events
+ * once per shape: a stream that is caught up may hand a live event here synchronously instead of
+ * yielding it, so delivering one event to 10,000 dashboards is a loop, not 10,000 generator steps
+ * and promise chains. Returns false when the subscriber is gone; the stream then yields as usual.
+ */
+export interface PushCapableContext {
+  push?: (event: unknown) => boolean;
+}
+
 interface DocumentShape {
-  /** The document with the root field's arguments removed: what decides how an event renders. */
-  text: string;
+  /** Small and unique per distinct document text, so a subscriber's key does not hold the printed document. */
+  id: number;
   /** Variables used below the root field (root arguments do not affect rendering). */
   variables: string[];
   identity: boolean;
 }
 
-type Rendered = { json: string; result?: undefined } | { json?: undefined; result: ExecutionResult };
-interface Rendering { promise: Promise<Rendered>; value?: Rendered }
+type Rendered = { json: string };
+interface Rendering {
+  promise: Promise<void>;
+  value?: Rendered;
+  /** Subscribers whose next frame is this render, waiting for it to settle. */
+  waiters?: Subscriber[];
+}
+
+interface Subscriber extends FanoutTarget {
+  args: ExecutionArgs;
+  key: string;
+  /** Renders not yet sent, in event order: a frame never overtakes an earlier one still rendering. */
+  queue: Rendering[];
+  done: boolean;
+}
 
 /** A document is shareable when it subscribes to exactly one field from SHARED_FIELDS. */
-function analyse(document: DocumentNode, operationName: string | null | undefined): DocumentShape | null {
+function analyse(document: DocumentNode, operationName: string | null | undefined, idFor: (text: string) => number): DocumentShape | null {
   const op = getOperationAST(document, operationName);
   if (!op || op.operation !== 'subscription' || op.selectionSet.selections.length !== 1) return null;
   const root = op.selectionSet.selections[0];
@@ -64,49 +87,77 @@ function analyse(document: DocumentNode, operationName: string | null | undefine
     Variable: (node) => void variables.add(node.name.value),
     Field: (node) => void (IDENTITY_FIELD.test(node.name.value) && (identity = true)),
   });
-  return { text: print(below), variables: [...variables].sort(), identity };
+  return { id: idFor(print(below)), variables: [...variables].sort(), identity };
 }
 
 export function createSubscriptionFanout(options: {
   /** A fresh context per render: fresh DataLoaders, so an event never reads through a stale cache. */
   contextFor(viewer: Viewer | null): unknown;
+  /** Errors in a shared render are formatted as graphql-ws would format them (formatError). */
+  formatResult(result: ExecutionResult): unknown;
   enabled: boolean;
 }) {
   const targets = new WeakMap<object, FanoutTarget>();
   // Parsed documents are cached and shared by subscribers (ws.ts), so this runs once per document.
   const shapes = new WeakMap<DocumentNode, DocumentShape | null>();
+  const shapeIds = new Map<string, number>();
+  const idFor = (text: string) => {
+    let id = shapeIds.get(text);
+    if (id === undefined) shapeIds.set(text, (id = shapeIds.size + 1));
+    return id;
+  };
   // Keyed by the event object itself: entries live exactly as long as some stream still holds the
   // event, and a later event (even with the same id) is rendered afresh.
   const renders = new WeakMap<object, Map<string, Rendering>>();
 
   function shapeKey(args: ExecutionArgs, viewer: Viewer | null): string | null {
     let shape = shapes.get(args.document);
-    if (shape === undefined) shapes.set(args.document, (shape = analyse(args.document, args.operationName)));
+    if (shape === undefined) shapes.set(args.document, (shape = analyse(args.document, args.operationName, idFor)));
     if (!shape) return null;
     const role = viewer?.role ?? 'ANONYMOUS';
     const who = shape.identity || !STAFF.has(role) ? String(viewer?.id ?? '') : '';
-    const vars = JSON.stringify(shape.variables.map((v) => args.variableValues?.[v] ?? null));
-    return `${shape.text}\u0000${vars}\u0000${role}\u0000${who}`;
+    const vars = shape.variables.length ? JSON.stringify(shape.variables.map((v) => args.variableValues?.[v] ?? null)) : '';
+    return `${shape.id}\u0000${vars}\u0000${role}\u0000${who}`;
   }
 
-  /**
-   * The shared render of `event` for `key`: a settled entry is returned synchronously, since at
-   * 10,000 subscribers even one extra microtask hop each shows in the delivery time.
-   */
-  function renderOnce(args: ExecutionArgs, key: string, viewer: Viewer | null, event: unknown): Rendering {
+  function send(s: Subscriber, r: Rendered): void {
+    if (s.done || s.socket.readyState !== WebSocket.OPEN) return;
+    s.socket.send(`{"id":${JSON.stringify(s.id)},"type":"next","payload":${r.json}}`);
+  }
+
+  /** Sends every settled render at the head of the queue; waits on the first unsettled one. */
+  function flush(s: Subscriber): void {
+    while (s.queue.length && s.queue[0].value) send(s, s.queue.shift()!.value!);
+    if (s.queue.length) (s.queue[0].waiters ??= []).push(s);
+  }
+
+  function enqueue(s: Subscriber, rendering: Rendering): void {
+    // The common case at scale: the render settled for an earlier subscriber, nothing is pending.
+    if (!s.queue.length && rendering.value) return send(s, rendering.value);
+    s.queue.push(rendering);
+    if (s.queue.length === 1) (rendering.waiters ??= []).push(s);
+  }
+
+  /** The shared render of `event` for `key`, started by the first subscriber of that shape to see it. */
+  function renderOnce(s: Subscriber, event: unknown): Rendering {
     const run = (): Rendering => {
       const entry: Rendering = {
-        promise: Promise.resolve(execute({ ...args, rootValue: event, contextValue: options.contextFor(viewer) })).then((result: ExecutionResult) =>
-          // Results with errors go through graphql-ws's own path, so they are formatted as before.
-          (entry.value = result.errors ? { result } : { json: JSON.stringify(result) })),
+        promise: Promise.resolve(execute({ ...s.args, rootValue: event, contextValue: options.contextFor(s.viewer) })).then(
+          (result: ExecutionResult) => {
+            entry.value = { json: JSON.stringify(result.errors ? options.formatResult(result) : result) };
+            const waiting = entry.waiters ?? [];
+            entry.waiters = undefined;
+            for (const w of waiting) flush(w);
+          },
+        ),
       };
       return entry;
     };
     if (typeof event !== 'object' || event === null) return run();
     let byShape = renders.get(event);
     if (!byShape) renders.set(event, (byShape = new Map()));
-    let rendering = byShape.get(key);
-    if (!rendering) byShape.set(key, (rendering = run()));
+    let rendering = byShape.get(s.key);
+    if (!rendering) byShape.set(s.key, (rendering = run()));
     return rendering;
   }
 
@@ -121,34 +172,47 @@ export function createSubscriptionFanout(options: {
       const target = targets.get(args.contextValue as object);
       const key = target && shapeKey(args, target.viewer);
       if (!target || !key) return subscribe(args);
+      const s: Subscriber = { ...target, args, key, queue: [], done: false };
+      // Before the source stream exists: its subscribe resolver reads `push` from the context.
+      (args.contextValue as PushCapableContext).push = (event) => {
+        if (s.done || s.socket.readyState !== WebSocket.OPEN) return false;
+        enqueue(s, renderOnce(s, event));
+        return true;
+      };
       const stream = await createSourceEventStream(args);
       if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
       const source = stream[Symbol.asyncIterator]();
-      let done = false;
       const finish = () => {
-        if (done) return;
-        done = true;
+        if (s.done) return;
+        s.done = true;
+        s.queue.length = 0;
         // Not awaited: a generator parked on its next event only runs `finally` when one arrives,
         // and graphql-ws awaits this from its message handler.
         void Promise.resolve(source.return?.()).catch(() => undefined);
       };
       // A hand-written iterator rather than an async generator: return() must take effect while
       // next() is still waiting for an event (an async generator would queue it behind that wait).
+      // Events the stream yields (backfill, gaps filled from the database) take the same queue as
+      // pushed ones, so graphql-ws itself only ever sees the end of the stream or its error.
       const iterator: AsyncIterableIterator<ExecutionResult> & Required<Pick<AsyncIterator<ExecutionResult>, 'return' | 'throw'>> = {
         [Symbol.asyncIterator]() {
           return iterator;
         },
         async next() {
-          while (!done) {
-            const step = await source.next(); // a thrown error (FORBIDDEN, expired token) ends it as before
-            if (step.done || done) break;
-            const rendering = renderOnce(args, key, target.viewer, step.value);
-            const r = rendering.value ?? (await rendering.promise);
-            if (done) break;
-            if (r.result) return { done: false, value: r.result };
-            if (target.socket.readyState === WebSocket.OPEN) {
-              target.socket.send(`{"id":${JSON.stringify(target.id)},"type":"next","payload":${r.json}}`);
+          while (!s.done) {
+            let step: IteratorResult<unknown>;
+            try {
+              step = await source.next();
+            } catch (err) {
+              // The error (FORBIDDEN, an expired token) ends the subscription as before, after the
+              // frames already due to this subscriber.
+              await Promise.all(s.queue.map((r) => r.promise));
+              flush(s);
+              finish();
+              throw err;
             }
+            if (step.done || s.done) break;
+            enqueue(s, renderOnce(s, step.value));
           }
           finish();
           return { done: true, value: undefined };

@@ -59,6 +59,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
   const documents = documentCache(schema, rules);
   const fanout = createSubscriptionFanout({
     enabled: options.sharedExecution ?? true,
+    formatResult: (result) => ({ ...result, errors: result.errors && format(result.errors) }),
     // Per render, not per subscriber: the token's expiry is checked by each subscriber's own stream.
     contextFor: (viewer) => createRequestContext(app, viewer, null),
   });

@@ -18,6 +18,8 @@ export interface StreamOptions {
   /** Checked before every event: throws once the subscriber's token has expired. */
   checkToken(): void;
   viewerId: number;
+  /** The transport's synchronous delivery for live events (RequestContext.push), when it has one. */
+  push?: (r: ModerationEventRecord) => boolean;
 }
 
 function parseCursor(after: string): bigint {
@@ -52,6 +54,8 @@ interface Inbox {
   events: ModerationEventRecord[];
   accountChanged: boolean;
   wake: (() => void) | null;
+  /** Set while the stream waits with nothing queued: takes an event synchronously, or declines. */
+  direct: ((r: ModerationEventRecord) => boolean) | null;
 }
 
 /**
@@ -65,6 +69,7 @@ class VerdictHub {
   constructor(pubSub: AppPubSub) {
     void this.pump(pubSub.subscribe(TOPIC.VERDICT), (r) => {
       for (const box of this.inboxes) {
+        if (box.direct && !box.events.length && !box.accountChanged && box.direct(r)) continue;
         box.events.push(r);
         box.wake?.();
       }
@@ -73,6 +78,7 @@ class VerdictHub {
       for (const box of this.inboxes) {
         if (box.viewerId !== userId) continue;
         box.accountChanged = true;
+        box.direct = null; // nothing more goes past the stream until it has re-checked access
         box.wake?.();
       }
     });
@@ -83,7 +89,7 @@ class VerdictHub {
   }
 
   open(viewerId: number): Inbox {
-    const box: Inbox = { viewerId, events: [], accountChanged: false, wake: null };
+    const box: Inbox = { viewerId, events: [], accountChanged: false, wake: null, direct: null };
     this.inboxes.add(box);
     return box;
   }
@@ -117,6 +123,23 @@ export async function* verdictStream(o: StreamOptions): AsyncGenerator<Moderatio
       o.checkToken();
       if (o.accept(r)) yield r;
     };
+    // While the stream waits with nothing queued, the hub hands it live events synchronously: no
+    // generator step and no promise per subscriber, which is what delivery to thousands of
+    // dashboards costs otherwise. What needs the database or may end the stream (an id gap, an
+    // expired token) declines, and the event takes the generator path below.
+    const direct = o.push && ((r: ModerationEventRecord): boolean => {
+      try {
+        const id = BigInt(r.id);
+        if (last !== null && id <= last) return true;
+        if (last !== null && id > last + 1n) return false;
+        o.checkToken();
+        if (o.accept(r) && !o.push!(r)) return false;
+        last = id;
+        return true;
+      } catch {
+        return false;
+      }
+    });
     if (o.after !== null) {
       last = parseCursor(o.after);
       await checkRetention(o.m, last, o.retentionDays);
@@ -125,7 +148,11 @@ export async function* verdictStream(o: StreamOptions): AsyncGenerator<Moderatio
       }
     }
     for (;;) {
-      if (!box.events.length && !box.accountChanged) await new Promise<void>((resolve) => (box.wake = resolve));
+      if (!box.events.length && !box.accountChanged) {
+        box.direct = direct || null;
+        await new Promise<void>((resolve) => (box.wake = resolve));
+      }
+      box.direct = null;
       box.wake = null;
       if (box.accountChanged) {
         box.accountChanged = false;
