@@ -25,6 +25,11 @@ export interface Config {
     maxDepth: number;
     maxCost: number;
   };
+  /**
+   * Cost budgets per window: each member account (sessions and API tokens together) and each
+   * anonymous IP spends its operations' computed cost and gets the whole budget back when the window ends.
+   */
+  rateLimit: { enabled: boolean; memberPoints: number; anonymousPoints: number; windowSeconds: number };
   /** The TensorFlow.js inference pool (ml-runtime); off skips starting its workers. */
   inference: { enabled: boolean; pool: PoolOptions };
   moderation: {
@@ -106,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 100_000),
       maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10),
       maxCost: intVar(env, 'MAX_QUERY_COST', 5_000),
+    },
+    rateLimit: {
+      enabled: env.RATE_LIMIT_ENABLED !== 'false',
+      memberPoints: intVar(env, 'RATE_LIMIT_POINTS', 100_000),
+      anonymousPoints: intVar(env, 'RATE_LIMIT_ANONYMOUS_POINTS', 20_000),
+      windowSeconds: Math.max(1, intVar(env, 'RATE_LIMIT_WINDOW_S', 3_600)),
     },
     inference: { enabled: env.ML_ENABLED !== 'false', pool: optionsFromEnv(env) },
     moderation: {

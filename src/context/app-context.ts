@@ -3,6 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
 import { type PubSubHandle, createAppPubSub } from '../shared/pubsub';
+import { type RateLimiter, createRateLimiter } from '../shared/rate-limiter';
 import { TokenService } from '../modules/users/auth';
 import { connectDatabase, type Database } from '../shared/db/database';
 import { type InferenceClient, InferencePool } from '../../ml-runtime';
@@ -19,6 +20,8 @@ export interface AppContext {
   database: Database;
   pubSub: PubSubHandle;
   tokens: TokenService;
+  /** Cost budgets, in Redis when REDIS_URL is set so that every process draws on the same ones. */
+  rateLimiter: RateLimiter;
   metrics: Registry;
   /** Null when disabled by configuration (ML_ENABLED=false); then content is published unscored. */
   inference: InferenceClient | null;
@@ -32,6 +35,7 @@ export interface AppContext {
 export async function createAppContext(config: Config, log: Logger): Promise<AppContext> {
   const database = await connectDatabase(config, log);
   const pubSub = createAppPubSub(config.redisUrl, config.redisPrefix);
+  const rateLimiter = createRateLimiter(config.rateLimit, config.redisUrl, config.redisPrefix);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'colloquy_' });
   // Workers start in the background; /readyz reports the pool ready once they have loaded the models.
@@ -60,6 +64,7 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
     database,
     pubSub,
     tokens: new TokenService(config.tokenSecret, config.tokenTtlSeconds),
+    rateLimiter,
     metrics,
     inference,
     dispatcher,
@@ -69,6 +74,7 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
       await dispatcher?.stop();
       await inference?.close();
       await pubSub.close();
+      await rateLimiter.close();
       await database.close();
     },
   };

@@ -5,6 +5,9 @@ import { autoCommit, inTransaction } from '../shared/db/unit-of-work';
 import { unauthenticated } from '../shared/errors';
 import { bearerToken } from '../modules/users/auth';
 import type { Viewer } from '../modules/users/user.service';
+import { ANONYMOUS, type Credential, SESSION } from '../modules/access/scopes';
+import { TOKEN_PREFIX } from '../modules/access/api-token.service';
+import type { BudgetStatus } from '../shared/rate-limiter';
 
 /** Per GraphQL operation: who is asking, services for reads, fresh DataLoaders, and `mutate`. */
 export interface RequestContext {
@@ -12,6 +15,12 @@ export interface RequestContext {
   viewer: Viewer | null;
   /** When the viewer's token expires; long-lived subscriptions check it per event. */
   tokenExpiresAt: Date | null;
+  /** A session, an API token (with its scopes) or nobody. */
+  credential: Credential;
+  /** The caller's address, which budgets anonymous calls. */
+  clientIp: string | null;
+  /** The budget after this operation was charged; set before execution. */
+  rateLimit: { cost: number; status: BudgetStatus } | null;
   services: Services;
   loaders: Loaders;
   /** Runs a mutation's work in one transaction; events it queued are published after commit. */
@@ -29,7 +38,12 @@ export interface RequestContext {
   push?: (event: unknown) => boolean;
 }
 
-export function createRequestContext(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null = null): RequestContext {
+export function createRequestContext(
+  app: AppContext,
+  viewer: Viewer | null,
+  tokenExpiresAt: Date | null = null,
+  caller: { credential?: Credential; clientIp?: string | null } = {},
+): RequestContext {
   const opts = { automaticModeration: app.inference !== null, recommender: app.recommender };
   // Created on first use: a subscription holds its context for as long as it is open, and most
   // never touch services or loaders (shared renders use contexts of their own), so at thousands of
@@ -40,6 +54,9 @@ export function createRequestContext(app: AppContext, viewer: Viewer | null, tok
     app,
     viewer,
     tokenExpiresAt,
+    credential: caller.credential ?? (viewer ? SESSION : ANONYMOUS),
+    clientIp: caller.clientIp ?? null,
+    rateLimit: null,
     get services() {
       return (read ??= services(autoCommit(app.db.manager), app.pubSub.pubSub, opts));
     },
@@ -69,11 +86,15 @@ export function createRequestContext(app: AppContext, viewer: Viewer | null, tok
 export async function resolveViewer(
   app: AppContext,
   authorization: string | undefined | null,
-): Promise<{ viewer: Viewer | null; expiresAt?: Date }> {
+): Promise<{ viewer: Viewer | null; expiresAt?: Date; credential: Credential }> {
   const token = bearerToken(authorization);
-  if (!token) return { viewer: null };
+  if (!token) return { viewer: null, credential: ANONYMOUS };
+  if (token.startsWith(TOKEN_PREFIX)) {
+    const { viewer, credential, expiresAt } = await services(autoCommit(app.db.manager), app.pubSub.pubSub).apiTokens.authenticate(token);
+    return { viewer, credential, expiresAt: expiresAt ?? undefined };
+  }
   const claims = await app.tokens.verify(token);
   const [user] = await services(autoCommit(app.db.manager), app.pubSub.pubSub).users.byIds([claims.userId]);
   if (!user) throw unauthenticated('This account no longer exists');
-  return { viewer: { id: user.id, role: user.role, handle: user.handle }, expiresAt: claims.expiresAt };
+  return { viewer: { id: user.id, role: user.role, handle: user.handle }, expiresAt: claims.expiresAt, credential: SESSION };
 }

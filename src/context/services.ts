@@ -7,6 +7,7 @@ import { UserService } from '../modules/users/user.service';
 import { ModerationService } from '../modules/moderation/moderation.service';
 import { FeedService } from '../modules/feed/feed.service';
 import type { RecommenderStore } from '../modules/feed/recommender-store';
+import { ApiTokenService } from '../modules/access/api-token.service';
 
 /** Every domain service bound to one DB handle, so the same code runs in or out of a transaction. */
 export interface ServiceOptions {
@@ -24,6 +25,7 @@ export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOption
     social: new SocialService(uow, pubSub),
     moderation: new ModerationService(uow, pubSub),
     feed: new FeedService(uow, pubSub, opts.recommender ?? null),
+    apiTokens: new ApiTokenService(uow),
   };
 }
 

@@ -5,9 +5,10 @@ import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../context/app-context';
 import { createRequestContext, resolveViewer, type RequestContext } from '../context/request-context';
 import { DomainError } from '../shared/errors';
-import { withQueryScope, currentQueryScope } from '../shared/db/query-counter';
+import { withQueryScope } from '../shared/db/query-counter';
 import { createFormatError, toGraphQLError } from './errors';
-import { costError, depthRule, operationCost } from './limits';
+import { depthRule } from './limits';
+import { operationLimitsPlugin } from './rate-limit';
 import { buildAppSchema } from './schema';
 import { serveConsole } from './console';
 import { attachWebSocket, type WebSocketOptions } from './ws';
@@ -51,7 +52,6 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
   const { config, log } = app;
   const schema = await buildAppSchema(app.pubSub.pubSub);
   const formatError = createFormatError(log, config.env === 'development');
-  const costs = new WeakMap<RequestContext, number>();
   const exposeSqlCount = config.env !== 'production';
 
   const requests = new Counter({ name: 'colloquy_graphql_requests_total', help: 'GraphQL operations over HTTP', labelNames: ['status'], registers: [app.metrics] });
@@ -64,27 +64,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
     includeStacktraceInErrorResponses: config.env === 'development',
     validationRules: [depthRule(config.limits.maxDepth)],
     plugins: [
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ request, document, contextValue }) {
-              const cost = operationCost(schema, document, request.variables, request.operationName);
-              costs.set(contextValue, cost);
-              if (cost > config.limits.maxCost) throw costError(cost, config.limits.maxCost);
-            },
-            async willSendResponse({ response, contextValue }) {
-              if (response.body.kind !== 'single') return;
-              const result = response.body.singleResult;
-              const cost = costs.get(contextValue);
-              result.extensions = {
-                ...result.extensions,
-                ...(cost !== undefined ? { cost: { requested: cost, limit: config.limits.maxCost } } : {}),
-                ...(exposeSqlCount ? { sqlQueries: currentQueryScope()?.count ?? 0 } : {}),
-              };
-            },
-          };
-        },
-      },
+      operationLimitsPlugin(schema, exposeSqlCount),
     ],
   });
   await apollo.start();
@@ -116,8 +96,8 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => {
           try {
-            const { viewer, expiresAt } = await resolveViewer(app, req.headers.authorization);
-            return createRequestContext(app, viewer, expiresAt ?? null);
+            const { viewer, expiresAt, credential } = await resolveViewer(app, req.headers.authorization);
+            return createRequestContext(app, viewer, expiresAt ?? null, { credential, clientIp: req.socket.remoteAddress ?? null });
           } catch (err) {
             throw err instanceof DomainError ? toGraphQLError(err) : err;
           }

@@ -9,6 +9,8 @@ import { UserResolver } from '../modules/users/user.resolver';
 import { NodeResolver } from './graphql/node.resolver';
 import { FeedResolver } from '../modules/feed/feed.resolver';
 import { ModerationResolver, ModerationSubjectResolver, PostModerationResolver } from '../modules/moderation/moderation.resolver';
+import { ApiTokenResolver } from '../modules/access/api-token.resolver';
+import { RateLimitResolver } from '../modules/access/rate-limit.resolver';
 
 /** `@Authorized()` needs a viewer; `@Authorized('MODERATOR', …)` needs one of the roles. */
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) =>
@@ -17,6 +19,7 @@ const authChecker: AuthChecker<RequestContext> = ({ context }, roles) =>
 export const resolvers = [
   NodeResolver, UserResolver, PostResolver, TagResolver, SocialResolver,
   ModerationResolver, ModerationSubjectResolver, PostModerationResolver, FeedResolver,
+  ApiTokenResolver, RateLimitResolver,
 ] as const;
 
 export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {

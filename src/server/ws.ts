@@ -5,7 +5,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { AppContext } from '../context/app-context';
 import { createRequestContext, resolveViewer } from '../context/request-context';
 import type { Viewer } from '../modules/users/user.service';
-import { costError, depthRule, operationCost } from './limits';
+import { createOperationAnalyzer, depthRule } from './limits';
+import { admitOperation } from './rate-limit';
+import type { Credential } from '../modules/access/scopes';
 import { createSubscriptionFanout } from './subscription-fanout';
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -13,6 +15,8 @@ type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQL
 type Extra = {
   viewer?: Viewer | null;
   expiresAt?: Date | null;
+  credential?: Credential;
+  clientIp?: string | null;
 };
 
 /** A token may come as `{ authorization: "Bearer …" }` (like the HTTP header) or `{ token }`. */
@@ -57,6 +61,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
   const rules = [...specifiedRules, depthRule(app.config.limits.maxDepth)];
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
   const documents = documentCache(schema, rules);
+  const analyze = createOperationAnalyzer(schema);
   const fanout = createSubscriptionFanout({
     enabled: options.sharedExecution ?? true,
     formatResult: (result) => ({ ...result, errors: result.errors && format(result.errors) }),
@@ -70,9 +75,11 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
       subscribe: (args) => fanout.subscribe(args),
       onConnect: async (ctx) => {
         try {
-          const { viewer, expiresAt } = await resolveViewer(app, tokenFrom(ctx.connectionParams));
+          const { viewer, expiresAt, credential } = await resolveViewer(app, tokenFrom(ctx.connectionParams));
           (ctx.extra as Extra).viewer = viewer;
           (ctx.extra as Extra).expiresAt = expiresAt ?? null;
+          (ctx.extra as Extra).credential = credential;
+          (ctx.extra as Extra).clientIp = ctx.extra.request?.socket.remoteAddress ?? null;
           if (expiresAt) {
             // A socket must not outlive the token that opened it.
             const ms = Math.max(0, expiresAt.getTime() - Date.now());
@@ -86,14 +93,15 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { document, errors } = documents(payload.query);
         if (!document) return [...errors];
         if (errors.length) return [...errors];
-        const cost = operationCost(schema, document, payload.variables ?? undefined, payload.operationName);
-        if (cost > app.config.limits.maxCost) return [costError(cost, app.config.limits.maxCost)];
-        const viewer = (ctx.extra as Extra).viewer ?? null;
-        const contextValue = createRequestContext(app, viewer, (ctx.extra as Extra).expiresAt ?? null);
+        const { viewer = null, expiresAt = null, credential, clientIp } = ctx.extra as Extra;
+        const contextValue = createRequestContext(app, viewer, expiresAt, { credential, clientIp });
+        // Subscriptions are charged their cost once, when they start, like any other operation.
+        const { refusal } = await admitOperation(contextValue, analyze, { document, variables: payload.variables, operationName: payload.operationName }, false);
+        if (refusal) return [refusal.error];
         fanout.register(contextValue, { socket: ctx.extra.socket, id, viewer });
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },

@@ -1,8 +1,8 @@
 import { badInput } from './errors';
 
 /** Opaque global ids (`base64url("Type:id")`), so integrators never depend on our row ids. */
-export type NodeType = 'User' | 'Post' | 'Tag';
-const TYPES: ReadonlySet<string> = new Set<NodeType>(['User', 'Post', 'Tag']);
+export type NodeType = 'User' | 'Post' | 'Tag' | 'ApiToken';
+const TYPES: ReadonlySet<string> = new Set<NodeType>(['User', 'Post', 'Tag', 'ApiToken']);
 
 export function toGlobalId(type: NodeType, id: number): string {
   return Buffer.from(`${type}:${id}`).toString('base64url');

@@ -23,7 +23,7 @@ describe('request limits', () => {
 
   it('reports the cost of every query it runs', async () => {
     const res = await t.gql(`{ posts(first: 10) { nodes { id author { handle } } } }`);
-    expect(res.extensions!.cost).toEqual({ requested: 1 + 10 * 3, limit: 500 });
+    expect(res.extensions!.cost).toMatchObject({ requested: 1 + 10 * 3 });
   });
 
   it('refuses page sizes over 100', async () => {

@@ -5,6 +5,7 @@ import { fromGlobalId } from '../../shared/global-id';
 import { presentPost } from '../../modules/posts/post.types';
 import { presentTag } from '../../modules/tags/tag.types';
 import { presentUser } from '../../modules/users/user.types';
+import { presentApiToken } from '../../modules/access/api-token.types';
 import { MAX_PAGE_SIZE } from '../../shared/pagination';
 import { Node } from './node';
 
@@ -23,6 +24,11 @@ async function loadNode(globalId: string, ctx: RequestContext): Promise<Node | n
     case 'Tag': {
       const t = await ctx.loaders.tag.load(id);
       return t && presentTag(t);
+    }
+    case 'ApiToken': {
+      // Only its owner can see a token exists.
+      const t = await ctx.services.apiTokens.ownedBy(id, ctx.viewer);
+      return t && presentApiToken(t);
     }
   }
 }
