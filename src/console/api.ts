@@ -11,6 +11,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What is left of the member's hourly cost budget, as the last response reported it. */
+export const budget = { remaining: Infinity, limit: Infinity };
+
 /** GraphQL over HTTP on this origin; the token, when given, goes in the Authorization header. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string | null): Promise<T> {
   const res = await fetch('/graphql', {
@@ -18,8 +21,14 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  const json = (await res.json().catch(() => null)) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> } | null;
+  const json = (await res.json().catch(() => null)) as {
+    data?: T;
+    errors?: Array<{ message: string; extensions?: { code?: string } }>;
+    extensions?: { cost?: { remaining?: number; limit?: number } };
+  } | null;
   if (!json) throw new ApiError(`The server answered ${res.status} without a GraphQL body`, undefined);
+  const cost = json.extensions?.cost;
+  if (typeof cost?.remaining === 'number' && typeof cost.limit === 'number') Object.assign(budget, { remaining: cost.remaining, limit: cost.limit });
   if (json.errors?.length) throw new ApiError(json.errors[0].message, json.errors[0].extensions?.code);
   return json.data as T;
 }

@@ -28,7 +28,7 @@ export function statusBadge(status: PostStatus): HTMLElement {
 }
 
 /** The strongest label and its score, or null without scores. */
-export function topScore(scores: LabelScore[] | null): LabelScore | null {
+export function topScore<S extends { label: Label; score: number }>(scores: S[] | null): S | null {
   if (!scores?.length) return null;
   return scores.reduce((a, b) => (b.score > a.score ? b : a));
 }

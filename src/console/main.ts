@@ -94,16 +94,12 @@ async function start(s: Session): Promise<void> {
   );
   const list = new VerdictList(byId<HTMLOListElement>('stream'), byId('stream-count'), () => policy, (id) => void queue.open(id).catch((e: Error) => announce(e.message)));
   const chart = new VerdictChart(byId('chart'), byId('chart-legend'));
-  let reloadSoon: number | undefined;
 
   feed = new VerdictFeed(s.token, {
     event(e) {
       if (!list.add(e)) return;
       chart.add(e);
-      if (e.action !== 'ALLOW') {
-        clearTimeout(reloadSoon);
-        reloadSoon = window.setTimeout(() => void queue.reload().catch((err: Error) => announce(err.message)), 300);
-      }
+      if (e.action !== 'ALLOW') queue.reloadSoon();
     },
     state(state, detail) {
       const el = byId('connection');

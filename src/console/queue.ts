@@ -1,14 +1,34 @@
-import { gql } from './api';
+import { budget, gql } from './api';
 import { actionBadge, h, labelName, postText, scoreBars, statusBadge, time, topScore } from './dom';
-import { type Bands, type HumanAction, type Label, type ModerationEvent, STATUS_NAMES, type Subject } from './types';
+import { type Bands, type HumanAction, type Label, type ModerationEvent, type PostSummary, STATUS_NAMES, type Subject } from './types';
 
-const SUBJECT_FIELDS = `subjectId status priority reportCount escalated appealState updatedAt modelVersion
-  scores { label score spans { start end weight } }
-  post { id kind title body author { handle } }`;
-const QUEUE = `query Queue { moderationQueue(first: 50) { nodes { ${SUBJECT_FIELDS} } } }`;
-const SUBJECT = `query Subject($id: ID!) { post(id: $id) { moderation { ${SUBJECT_FIELDS} } } }`;
-const HISTORY = `query History($id: ID!) { moderationHistory(subjectId: $id) { sequence type action reason createdAt previousStatus newStatus modelVersion actor { handle } } }`;
+/** A row of the queue list: what it shows, no more. */
+type QueueRow = Pick<Subject, 'subjectId' | 'status' | 'priority' | 'reportCount' | 'escalated' | 'appealState'> & {
+  scores: Array<{ label: Label; score: number }> | null;
+  post: Pick<PostSummary, 'kind' | 'title' | 'body'> | null;
+};
+
+/**
+ * Every field is charged against the member's hourly cost budget, so the list asks for what a
+ * row shows (about 14 points a row) and the full subject is read only for the selected post.
+ */
+const QUEUE = `query Queue { moderationQueue(first: 20) { nodes {
+  subjectId status priority reportCount escalated appealState scores { label score } post { kind title body } }
+  pageInfo { hasNextPage } } }`;
+const DETAIL = `query Detail($id: ID!) {
+  post(id: $id) { moderation { subjectId status priority reportCount escalated appealState updatedAt modelVersion
+    scores { label score spans { start end weight } } post { id kind title body author { handle } } } }
+  moderationHistory(subjectId: $id) { sequence type action reason createdAt previousStatus newStatus modelVersion actor { handle } } }`;
 const MODERATE = `mutation Moderate($id: ID!, $action: ModerationAction!, $reason: String!) { moderate(subjectId: $id, action: $action, reason: $reason) { sequence newStatus } }`;
+/**
+ * How long stream events wait between list refreshes (a moderator's own action refreshes at once):
+ * short while the cost budget is comfortable, longer as it runs low, so an open console never
+ * spends a member's whole hour.
+ */
+function reloadGapMs(): number {
+  const left = Number.isFinite(budget.limit) && budget.limit > 0 ? budget.remaining / budget.limit : 1;
+  return left >= 0.5 ? 5_000 : left >= 0.2 ? 30_000 : 120_000;
+}
 
 export const ACTIONS: Array<{ action: HumanAction; key: string; label: string; reason: string }> = [
   { action: 'APPROVE', key: 'a', label: 'Approve', reason: 'Fine for this community' },
@@ -31,11 +51,15 @@ export interface QueueElements {
  * shortcut) and confirmed with a reason, so a stray key press never moderates anything.
  */
 export class ReviewQueue {
-  private subjects: Subject[] = [];
+  private subjects: QueueRow[] = [];
+  private more = false;
+  private selectedId: string | null = null;
   private selected: Subject | null = null;
   private armed: HumanAction | null = null;
   private reloading: Promise<void> | null = null;
   private again = false;
+  private lastReload = 0;
+  private reloadTimer: number | undefined;
 
   constructor(
     private readonly el: QueueElements,
@@ -45,6 +69,8 @@ export class ReviewQueue {
 
   /** Coalesces reloads: at most one in flight and one queued behind it. */
   reload(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = undefined;
     if (this.reloading) {
       this.again = true;
       return this.reloading;
@@ -52,29 +78,43 @@ export class ReviewQueue {
     this.reloading = (async () => {
       do {
         this.again = false;
-        const data = await gql<{ moderationQueue: { nodes: Subject[] } }>(QUEUE, {}, this.token());
+        this.lastReload = Date.now();
+        const data = await gql<{ moderationQueue: { nodes: QueueRow[]; pageInfo: { hasNextPage: boolean } } }>(QUEUE, {}, this.token());
         this.subjects = data.moderationQueue.nodes;
+        this.more = data.moderationQueue.pageInfo.hasNextPage;
         this.renderList();
       } while (this.again);
     })().finally(() => (this.reloading = null));
     return this.reloading;
   }
 
+  /** A stream event may have changed the queue: reload soon, but not more often than the budget allows. */
+  reloadSoon(): void {
+    if (this.reloadTimer !== undefined) return;
+    const wait = Math.max(300, this.lastReload + reloadGapMs() - Date.now());
+    this.reloadTimer = window.setTimeout(() => void this.reload().catch((err: Error) => this.el.announce(err.message)), wait);
+  }
+
   /** j/k: the next or previous subject in the queue. */
   move(step: number): void {
     if (!this.subjects.length) return;
-    const at = this.selected ? this.subjects.findIndex((s) => s.subjectId === this.selected!.subjectId) : -1;
+    const at = this.subjects.findIndex((s) => s.subjectId === this.selectedId);
     const next = at < 0 ? 0 : Math.max(0, Math.min(this.subjects.length - 1, at + step));
-    void this.select(this.subjects[next]);
+    void this.open(this.subjects[next].subjectId);
   }
 
-  /** Opens any post (from the stream too), even one that is not in the queue. */
+  /** Shows any post (from the queue or the stream) with its scores, spans and history. */
   async open(subjectId: string): Promise<void> {
-    const inQueue = this.subjects.find((s) => s.subjectId === subjectId);
-    if (inQueue) return this.select(inQueue);
-    const data = await gql<{ post: { moderation: Subject | null } | null }>(SUBJECT, { id: subjectId }, this.token());
-    if (data.post?.moderation) await this.select(data.post.moderation);
-    else this.el.announce('That post has no moderation state yet');
+    this.selectedId = subjectId;
+    this.disarm();
+    this.renderList();
+    this.el.list.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
+    const data = await gql<{ post: { moderation: Subject | null } | null; moderationHistory: ModerationEvent[] }>(DETAIL, { id: subjectId }, this.token());
+    if (this.selectedId !== subjectId) return; // another selection overtook this one
+    const subject = data.post?.moderation;
+    if (!subject) return this.el.announce('That post has no moderation state yet');
+    this.selected = subject;
+    this.renderDetail(subject, data.moderationHistory);
   }
 
   arm(action: HumanAction): void {
@@ -102,10 +142,6 @@ export class ReviewQueue {
     if (hint) hint.textContent = '';
   }
 
-  get hasSelection(): boolean {
-    return this.selected !== null;
-  }
-
   private async submit(): Promise<void> {
     const subject = this.selected;
     const action = this.armed;
@@ -117,23 +153,20 @@ export class ReviewQueue {
       const data = await gql<{ moderate: { newStatus: Subject['status'] } }>(MODERATE, { id: subject.subjectId, action, reason }, this.token());
       const title = subject.post?.title ?? 'the post';
       this.el.announce(`${ACTIONS.find((a) => a.action === action)!.label}: ${title} is now ${data.moderate.newStatus.toLowerCase().replace('_', ' ')}`);
-      await this.reload();
-      const still = this.subjects.find((s) => s.subjectId === subject.subjectId);
-      // Stay on a subject that is still queued; otherwise show its new state, then j moves on.
-      if (still) await this.select(still);
-      else await this.select({ ...subject, status: data.moderate.newStatus, escalated: subject.escalated || action === 'ESCALATE' });
+      // The post stays shown with its new status and history; j moves on to what is left.
+      await Promise.all([this.reload(), this.open(subject.subjectId)]);
     } catch (err) {
       this.el.announce(`Could not ${action.toLowerCase()}: ${(err as Error).message}`);
     }
   }
 
   private renderList(): void {
-    this.el.count.textContent = `${this.subjects.length} waiting`;
+    this.el.count.textContent = `${this.subjects.length}${this.more ? '+' : ''} waiting`;
     const items = this.subjects.map((s, i) => {
       const top = topScore(s.scores);
       const li = h(
         'li',
-        { role: 'option', id: `subject-${i}`, class: 'queue-item', 'data-subject-id': s.subjectId, 'aria-selected': String(s.subjectId === this.selected?.subjectId) },
+        { role: 'option', id: `subject-${i}`, class: 'queue-item', 'data-subject-id': s.subjectId, 'aria-selected': String(s.subjectId === this.selectedId) },
         h('span', { class: 'priority', title: 'Priority' }, s.priority.toFixed(2)),
         h('span', { class: 'queue-main' },
           h('span', { class: 'queue-title' }, s.post?.title ?? (s.post ? s.post.body.slice(0, 80) : 'Deleted post')),
@@ -146,30 +179,16 @@ export class ReviewQueue {
           ),
         ),
       );
-      li.addEventListener('click', () => void this.select(s));
+      li.addEventListener('click', () => void this.open(s.subjectId).catch((err: Error) => this.el.announce(err.message)));
       return li;
     });
     this.el.list.replaceChildren(...(items.length ? items : [h('li', { class: 'empty' }, 'Nothing waits for a person. New holds and reports appear here.')]));
-    const at = this.subjects.findIndex((s) => s.subjectId === this.selected?.subjectId);
+    const at = this.subjects.findIndex((s) => s.subjectId === this.selectedId);
     if (at >= 0) this.el.list.setAttribute('aria-activedescendant', `subject-${at}`);
     else this.el.list.removeAttribute('aria-activedescendant');
   }
 
-  private async select(s: Subject): Promise<void> {
-    this.selected = s;
-    this.disarm();
-    this.renderList();
-    this.el.list.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
-    this.renderDetail(s, null);
-    try {
-      const data = await gql<{ moderationHistory: ModerationEvent[] }>(HISTORY, { id: s.subjectId }, this.token());
-      if (this.selected === s) this.renderDetail(s, data.moderationHistory);
-    } catch (err) {
-      this.el.announce(`Could not load the history: ${(err as Error).message}`);
-    }
-  }
-
-  private renderDetail(s: Subject, history: ModerationEvent[] | null): void {
+  private renderDetail(s: Subject, history: ModerationEvent[]): void {
     const reason = h('input', { id: 'reason', name: 'reason', type: 'text', autocomplete: 'off', maxlength: '500', placeholder: 'Why? Shown to the author', required: true });
     const form = h('form', { id: 'act-form', class: 'act-form', 'aria-label': 'Moderate this post' });
     const buttons = ACTIONS.filter((a) => a.action !== 'RESTORE' || s.status === 'HIDDEN' || s.status === 'REMOVED').map((a) => {
@@ -212,15 +231,13 @@ export class ReviewQueue {
       scoreBars(s.scores, this.policy()),
       form,
       h('h4', {}, 'History'),
-      history
-        ? h('ol', { class: 'history' }, ...history.map((e) => h('li', {},
-            h('time', { datetime: e.createdAt }, time(e.createdAt)), ' ', actionBadge(e), ' ',
-            e.type === 'AUTOMATED' ? `model ${e.modelVersion ?? ''}` : e.actor ? `@${e.actor.handle}` : 'a member',
-            e.previousStatus !== e.newStatus ? h('span', { class: 'muted' }, ` · ${STATUS_NAMES[e.previousStatus]} → ${STATUS_NAMES[e.newStatus]}`) : '',
-            e.reason ? ' · ' : '',
-            e.reason ? h('q', { class: 'reason' }, e.reason) : '',
-          )))
-        : h('p', { class: 'muted' }, 'Loading…'),
+      h('ol', { class: 'history' }, ...history.map((e) => h('li', {},
+        h('time', { datetime: e.createdAt }, time(e.createdAt)), ' ', actionBadge(e), ' ',
+        e.type === 'AUTOMATED' ? `model ${e.modelVersion ?? ''}` : e.actor ? `@${e.actor.handle}` : 'a member',
+        e.previousStatus !== e.newStatus ? h('span', { class: 'muted' }, ` · ${STATUS_NAMES[e.previousStatus]} → ${STATUS_NAMES[e.newStatus]}`) : '',
+        e.reason ? ' · ' : '',
+        e.reason ? h('q', { class: 'reason' }, e.reason) : '',
+      ))),
     );
   }
 }
