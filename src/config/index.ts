@@ -25,6 +25,10 @@ export interface Config {
     maxDepth: number;
     maxCost: number;
   };
+  /** Persisted queries over HTTP and WebSocket (src/server/persisted-queries.ts). */
+  persistedQueries: { mode: 'off' | 'apq' | 'allowlist'; manifestPath: string | undefined };
+  /** Freshness of GET query responses in seconds (`Cache-Control: max-age`); 0 sends `no-store`. */
+  getMaxAgeSeconds: number;
   /**
    * Cost budgets per window: each member account (sessions and API tokens together) and each
    * anonymous IP spends its operations' computed cost and gets the whole budget back when the window ends.
@@ -86,6 +90,14 @@ function tokenSecret(env: NodeJS.ProcessEnv, mode: Config['env'], dataDir: strin
   return secret;
 }
 
+function persistedQueries(env: NodeJS.ProcessEnv): Config['persistedQueries'] {
+  const mode = env.PERSISTED_QUERIES || 'apq';
+  if (mode !== 'off' && mode !== 'apq' && mode !== 'allowlist') throw new ConfigError(`PERSISTED_QUERIES must be off, apq or allowlist, got "${mode}"`);
+  const manifestPath = env.PERSISTED_QUERIES_MANIFEST ? path.resolve(env.PERSISTED_QUERIES_MANIFEST) : undefined;
+  if (mode === 'allowlist' && !manifestPath) throw new ConfigError('PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_MANIFEST (an apollo-persisted-query-manifest file)');
+  return { mode, manifestPath };
+}
+
 /** For the TypeORM CLI, which must not generate secrets as a side effect of loading ormconfig. */
 export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.DATABASE_URL || undefined;
@@ -112,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10),
       maxCost: intVar(env, 'MAX_QUERY_COST', 5_000),
     },
+    persistedQueries: persistedQueries(env),
+    getMaxAgeSeconds: intVar(env, 'GET_MAX_AGE_SECONDS', 0),
     rateLimit: {
       enabled: env.RATE_LIMIT_ENABLED !== 'false',
       memberPoints: intVar(env, 'RATE_LIMIT_POINTS', 100_000),

@@ -12,6 +12,8 @@ import { operationLimitsPlugin } from './rate-limit';
 import { buildAppSchema } from './schema';
 import { serveConsole } from './console';
 import { attachWebSocket, type WebSocketOptions } from './ws';
+import { createPersistedQueries } from './persisted-queries';
+import { getCachePlugins } from './get-cache';
 
 export interface RunningServer {
   url: string;
@@ -52,6 +54,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
   const { config, log } = app;
   const schema = await buildAppSchema(app.pubSub.pubSub);
   const formatError = createFormatError(log, config.env === 'development');
+  const persisted = createPersistedQueries(config.persistedQueries);
   const exposeSqlCount = config.env !== 'production';
 
   const requests = new Counter({ name: 'colloquy_graphql_requests_total', help: 'GraphQL operations over HTTP', labelNames: ['status'], registers: [app.metrics] });
@@ -61,9 +64,15 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
     schema,
     formatError,
     introspection: true,
+    persistedQueries: persisted.apollo,
+    // Apollo's CSRF check guards ambient credentials (cookies). Credentials here travel only in the
+    // Authorization header, which another site cannot make a browser send, so the check would only
+    // refuse plain GET queries, which the GraphQL-over-HTTP spec asks servers to accept.
+    csrfPrevention: false,
     includeStacktraceInErrorResponses: config.env === 'development',
     validationRules: [depthRule(config.limits.maxDepth)],
     plugins: [
+      ...getCachePlugins(config.getMaxAgeSeconds),
       operationLimitsPlugin(schema, exposeSqlCount),
     ],
   });
@@ -72,6 +81,11 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
   async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     let body: unknown;
     if (req.method === 'POST') {
+      // JSON only, as the GraphQL-over-HTTP spec says: another site's form can post text/plain or
+      // form data without a CORS preflight, so those must not reach execution.
+      if (req.headers['content-type']?.split(';')[0].trim().toLowerCase() !== 'application/json') {
+        return sendJson(res, 415, inputError('A POST body must be sent as application/json', 'UNSUPPORTED_MEDIA_TYPE'));
+      }
       let raw: string;
       try {
         raw = await readBody(req, config.limits.maxBodyBytes);
@@ -87,6 +101,8 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
         return sendJson(res, 400, inputError('Request body is not valid JSON', 'INVALID_JSON'));
       }
     }
+    const refused = persisted.refusal(req.method === 'POST' ? body : Object.fromEntries(url.searchParams));
+    if (refused) return sendJson(res, refused.status, { errors: [formatError(refused.error.toJSON(), refused.error)] });
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
 
@@ -153,7 +169,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
     });
   });
 
-  const ws = attachWebSocket(app, httpServer, schema, formatError, wsOptions);
+  const ws = attachWebSocket(app, httpServer, schema, formatError, { persistedQueries: persisted, ...wsOptions });
   await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
   const actual = (httpServer.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

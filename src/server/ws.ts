@@ -9,6 +9,7 @@ import { createOperationAnalyzer, depthRule } from './limits';
 import { admitOperation } from './rate-limit';
 import type { Credential } from '../modules/access/scopes';
 import { createSubscriptionFanout } from './subscription-fanout';
+import { createPersistedQueries, type PersistedQueries } from './persisted-queries';
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -28,6 +29,8 @@ function tokenFrom(params: Record<string, unknown> | undefined): string | undefi
 export interface WebSocketOptions {
   /** Render broadcast subscriptions once per shape rather than per subscriber (subscription-fanout.ts); off only to compare. */
   sharedExecution?: boolean;
+  /** The HTTP server's, so a query registered over one transport is known to the other. */
+  persistedQueries?: PersistedQueries;
 }
 
 const DOCUMENT_CACHE_SIZE = 500;
@@ -62,6 +65,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
   const documents = documentCache(schema, rules);
   const analyze = createOperationAnalyzer(schema);
+  const persisted = options.persistedQueries ?? createPersistedQueries(app.config.persistedQueries);
   const fanout = createSubscriptionFanout({
     enabled: options.sharedExecution ?? true,
     formatResult: (result) => ({ ...result, errors: result.errors && format(result.errors) }),
@@ -94,7 +98,9 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
         }
       },
       onSubscribe: async (ctx, id, payload) => {
-        const { document, errors } = documents(payload.query);
+        const source = await persisted.resolve(payload);
+        if (source.errors) return source.errors;
+        const { document, errors } = documents(source.query);
         if (!document) return [...errors];
         if (errors.length) return [...errors];
         const { viewer = null, expiresAt = null, credential, clientIp } = ctx.extra as Extra;
