@@ -20,8 +20,6 @@ async function main(): Promise<void> {
   console.log(`Colloquy is ready at ${server.url} (started in ${Date.now() - started} ms)`);
   console.log(`Moderation console: ${server.url.replace(/\/graphql$/, '/console')}`);
   const demo = config.demo.enabled ? new DemoPoster(app, config.demo.intervalMs) : null;
-  await demo?.start();
-  if (demo) log.info({ intervalMs: config.demo.intervalMs }, 'demo mode: demo accounts keep posting (DEMO_MODE=false turns it off)');
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -37,6 +35,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Started once a signal can stop it; the server is already serving meanwhile.
+  demo?.start().then(
+    () => log.info({ intervalMs: config.demo.intervalMs }, 'demo mode: demo accounts keep posting (DEMO_MODE=false turns it off)'),
+    (err) => log.error({ err }, 'demo mode failed to start'),
+  );
 }
 
 main().catch((err) => {

@@ -25,8 +25,10 @@ const REPORT_REASONS = { spammer: 'SPAM', rude: 'TOXIC' } as const;
  */
 export class DemoPoster {
   private timer: NodeJS.Timeout | undefined;
+  private startup: Promise<void> | undefined;
   private current: Promise<void> | undefined;
   private running = false;
+  private stopped = false;
   private people = new Map<Persona, Viewer[]>();
 
   constructor(
@@ -36,14 +38,19 @@ export class DemoPoster {
   ) {}
 
   async start(): Promise<void> {
-    await this.ensureAccounts();
+    this.startup = this.ensureAccounts();
+    await this.startup;
+    if (this.stopped) return;
     this.running = true;
     this.schedule();
   }
 
+  /** Safe at any time, even while start() is still creating the accounts. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     clearTimeout(this.timer);
+    await this.startup?.catch(() => undefined);
     await this.current;
   }
 
