@@ -182,7 +182,7 @@ export class ReviewQueue {
       li.addEventListener('click', () => void this.open(s.subjectId).catch((err: Error) => this.el.announce(err.message)));
       return li;
     });
-    this.el.list.replaceChildren(...(items.length ? items : [h('li', { class: 'empty' }, 'Nothing waits for a person. New holds and reports appear here.')]));
+    this.el.list.replaceChildren(...(items.length ? items : [h('li', { class: 'empty', role: 'option', 'aria-disabled': 'true', 'aria-selected': 'false' }, 'Nothing waits for a person. New holds and reports appear here.')]));
     const at = this.subjects.findIndex((s) => s.subjectId === this.selectedId);
     if (at >= 0) this.el.list.setAttribute('aria-activedescendant', `subject-${at}`);
     else this.el.list.removeAttribute('aria-activedescendant');
