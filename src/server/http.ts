@@ -54,7 +54,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
   const { config, log } = app;
   const schema = await buildAppSchema(app.pubSub.pubSub);
   const formatError = createFormatError(log, config.env === 'development');
-  const persisted = createPersistedQueries(config.persistedQueries);
+  const persisted = createPersistedQueries(config.persistedQueries, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix });
   const exposeSqlCount = config.env !== 'production';
 
   const requests = new Counter({ name: 'colloquy_graphql_requests_total', help: 'GraphQL operations over HTTP', labelNames: ['status'], registers: [app.metrics] });
@@ -185,6 +185,7 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
         httpServer.closeIdleConnections();
       });
       await apollo.stop();
+      await persisted.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PersistedQueryOptions } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import Redis from 'ioredis';
 import type { Config } from '../config';
 
 /**
@@ -68,6 +69,32 @@ export class BoundedQueryStore implements Store {
   }
 }
 
+/**
+ * With REDIS_URL, registrations are shared by every server process, so a client registers a query
+ * once, not once per process behind the load balancer. Entries expire a day after their last
+ * registration (give that Redis a maxmemory policy: registering needs no account). Redis trouble
+ * reads as a miss, which costs a client one more round trip instead of failing its request.
+ */
+export class RedisQueryStore implements Store {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlSeconds = 24 * 3600,
+  ) {}
+
+  async get(hash: string): Promise<string | undefined> {
+    return (await this.redis.get(this.prefix + hash).catch(() => null)) ?? undefined;
+  }
+
+  async set(hash: string, query: string): Promise<void> {
+    await this.redis.set(this.prefix + hash, query, 'EX', this.ttlSeconds).catch(() => undefined);
+  }
+
+  async delete(hash: string): Promise<boolean> {
+    return (await this.redis.del(this.prefix + hash).catch(() => 0)) > 0;
+  }
+}
+
 /** The allow-list as a read-only store: a hash resolves to a registered body; nothing is added. */
 class ManifestStore implements Store {
   constructor(private readonly byId: Map<string, string>) {}
@@ -127,13 +154,24 @@ export interface PersistedQueries {
    * requires `query` to be a string, so a hash-only payload sends `query: ""`.
    */
   resolve(payload: Payload): Promise<{ query: string; errors?: undefined } | { errors: GraphQLError[] }>;
+  close(): Promise<void>;
 }
 
 type Extension = { version?: unknown; sha256Hash?: unknown } | undefined;
 
-export function createPersistedQueries(config: Config['persistedQueries'], store: Store = new BoundedQueryStore()): PersistedQueries {
+export function createPersistedQueries(
+  config: Config['persistedQueries'],
+  shared: { redisUrl?: string; redisPrefix?: string } = {},
+): PersistedQueries {
   const { mode } = config;
   let registered: Set<string> | null = null;
+  let redis: Redis | null = null;
+  let store: Store = new BoundedQueryStore();
+  if (mode === 'apq' && shared.redisUrl) {
+    redis = new Redis(shared.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 500 });
+    redis.on('error', () => undefined); // reported by the pub/sub connections; here a failure is a miss
+    store = new RedisQueryStore(redis, `${shared.redisPrefix ?? ''}persisted:`);
+  }
   if (mode === 'allowlist') {
     const manifest = parseManifest(readFileSync(config.manifestPath!, 'utf8'), config.manifestPath);
     store = new ManifestStore(new Map(manifest.operations.map((op) => [key(op.id), op.body])));
@@ -181,6 +219,9 @@ export function createPersistedQueries(config: Config['persistedQueries'], store
       if (!pq) return { errors: [badInput('A subscribe payload needs a query or a persistedQuery extension', 'MISSING_QUERY')] };
       const stored = await store.get(key(pq.sha256Hash as string));
       return stored === undefined ? { errors: [persistedQueryNotFound()] } : { query: stored };
+    },
+    async close() {
+      await redis?.quit().catch(() => undefined);
     },
   };
 }

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
+import Redis from 'ioredis';
 import { buildManifest } from '../../src/cli/persisted-manifest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createPersistedQueries, sha256 } from '../../src/server/persisted-queries';
@@ -113,6 +115,34 @@ describe('automatic persisted queries (PERSISTED_QUERIES=apq, the default)', () 
       ['by hash', { data: { postAdded: { title: 'Sent by hash' } } }],
       ['in full', { data: { postAdded: { title: 'Sent by hash' } } }],
     ]);
+  });
+});
+
+describe('automatic persisted queries across server processes (REDIS_URL)', () => {
+  const REDIS_URL = process.env.REDIS_URL;
+  if (!REDIS_URL) console.warn('persisted-queries: REDIS_URL is not set, so sharing registrations through Redis is not tested. Set it (e.g. redis://127.0.0.1:6379) to run that test.');
+
+  (REDIS_URL ? it : it.skip)('shares registrations through Redis: a query registered on one server runs by hash on another', async () => {
+    const prefix = `test-apq-${randomBytes(4).toString('hex')}:`;
+    const env = { REDIS_URL: REDIS_URL!, REDIS_PREFIX: prefix };
+    const a = await startTestServer({}, env);
+    const b = await startTestServer({}, env);
+    const redis = new Redis(REDIS_URL!);
+    try {
+      const query = `query AcrossProcesses { tags(first: 6) { nodes { name } } }`;
+      expect(codeOf(await overHttp(b, { extensions: persisted(sha256(query)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+      expect((await overHttp(a, { query, extensions: persisted(sha256(query)) })).data).toEqual({ tags: { nodes: [] } });
+      // Apollo stores a registration after it has answered.
+      await waitFor(async () => (await overHttp(b, { extensions: persisted(sha256(query)) })).data, 5_000, 'the hash to run on the other server');
+      expect(await overWs(b.ws(), { query: '', extensions: persisted(sha256(query)) })).toEqual({ data: { tags: { nodes: [] } } });
+      expect(await redis.keys(`${prefix}persisted:*`)).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
   });
 });
 
