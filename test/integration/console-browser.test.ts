@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { createPost, signUp, startModeratedServer, waitFor, type TestServer } from '../support/harness';
@@ -27,6 +28,41 @@ afterAll(() => t.close());
 const statusOf = async (id: string) =>
   (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status as string | undefined;
 const settled = (id: string) => waitFor(async () => ((await statusOf(id)) !== 'PENDING' ? statusOf(id) : undefined), 15_000, 'a verdict');
+
+/**
+ * A TCP proxy in front of the server that can cut every connection through it and refuse new
+ * ones for a while: a dropped network, as the browser sees it.
+ */
+async function startProxy(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  const server = net.createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined).on('close', () => {
+        sockets.delete(client);
+        sockets.delete(upstream);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut(refuse: boolean) {
+      refusing = refuse;
+      for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
 
 describe('the console route', () => {
   it('serves the page and its assets with their content types and a policy that allows only this server', async () => {
@@ -162,6 +198,36 @@ if (!HAVE_CHROMIUM) {
     expect(sequences).toHaveLength(count);
 
   }, 30_000);
+
+  it('reconnects after the network drops and replays what it missed, once each', async () => {
+    const proxy = await startProxy(t.server.port);
+    const context = await browser.newContext();
+    try {
+      const other = await context.newPage();
+      await other.goto(`http://127.0.0.1:${proxy.port}/console`);
+      await other.getByLabel('Handle or e-mail').fill('mod');
+      await other.getByLabel('Password').fill('correct horse battery');
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
+      // The cursor is the last sequence received, so the page needs one verdict before the cut.
+      const before = await createPost(t, author.token, { kind: 'QUESTION', title: 'How do probes restart a pod?', body: 'Which probe restarts it?', tags: ['kubernetes'] });
+      await other.locator(`#stream li[data-subject-id="${before}"]`).waitFor({ timeout: 15_000 });
+
+      proxy.cut(true);
+      await other.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+      const id = await createPost(t, author.token, { kind: 'QUESTION', title: 'What does a readiness probe check?', body: 'And how is it different from liveness?', tags: ['kubernetes'] });
+      expect(await settled(id)).toBe('PUBLISHED');
+      proxy.cut(false);
+
+      await other.locator(`#stream li[data-subject-id="${id}"][data-action="ALLOW"]`).waitFor({ timeout: 20_000 });
+      await other.locator('#connection[data-state="live"]').waitFor();
+      const sequences = await other.locator('#stream li').evaluateAll((els) => els.map((el) => el.getAttribute('data-sequence')));
+      expect(new Set(sequences).size).toBe(sequences.length);
+    } finally {
+      await context.close();
+      await proxy.close();
+    }
+  }, 45_000);
 
   it('leaves a screenshot of the console with a held post selected in test-output/console.png', async () => {
     const question = await t.gql(`query { posts(first: 1, filter: { kind: QUESTION }) { nodes { id } } }`);
