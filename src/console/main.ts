@@ -103,6 +103,9 @@ async function start(s: Session): Promise<void> {
     },
     state(state, detail) {
       const el = byId('connection');
+      // Back after a drop: the replay covers the stream, but before the first verdict there is no
+      // cursor to resume from, so the queue is read again to be current either way.
+      if (state === 'live' && el.dataset.state === 'reconnecting') queue.reloadSoon();
       el.textContent = STATE_TEXT[state] + (detail ? ` (${detail})` : '');
       el.dataset.state = state;
       const pause = byId<HTMLButtonElement>('pause');
