@@ -106,6 +106,13 @@ export function operationLimitsPlugin(schema: GraphQLSchema, exposeSqlCount: boo
           // Parse and validation errors come before admission: the budget is still worth reporting.
           const charged = contextValue?.rateLimit;
           const status = charged?.status ?? (contextValue?.app ? await contextValue.app.rateLimiter.peek(budgetKey(contextValue)) : null);
+          if (status) {
+            // GitHub's headers too, so a client can pace itself without parsing the body.
+            response.http.headers.set('x-ratelimit-limit', String(status.limit));
+            response.http.headers.set('x-ratelimit-remaining', String(status.remaining));
+            response.http.headers.set('x-ratelimit-used', String(status.used));
+            response.http.headers.set('x-ratelimit-reset', String(Math.ceil(status.resetAt.getTime() / 1000)));
+          }
           result.extensions = {
             ...result.extensions,
             ...(status

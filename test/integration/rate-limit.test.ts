@@ -40,6 +40,13 @@ describe('cost-based rate limiting', () => {
     expect(first.extensions!.cost).toMatchObject({ requested: pageCost(10), limit: 100, remaining: 100 - pageCost(10) });
     expect(second.extensions!.cost).toMatchObject({ requested: pageCost(5), limit: 100, remaining: 100 - pageCost(10) - pageCost(5) });
     expect(Date.parse(second.extensions!.cost.resetAt)).toBeGreaterThan(Date.now() + 3_500_000);
+    // And GitHub's headers.
+    expect(Object.fromEntries([...second.headers].filter(([k]) => k.startsWith('x-ratelimit-')))).toEqual({
+      'x-ratelimit-limit': '100',
+      'x-ratelimit-remaining': String(100 - pageCost(10) - pageCost(5)),
+      'x-ratelimit-used': String(pageCost(10) + pageCost(5)),
+      'x-ratelimit-reset': String(Math.ceil(Date.parse(second.extensions!.cost.resetAt) / 1000)),
+    });
     // A document that fails validation runs nothing, costs nothing, and still reports the budget.
     const invalid = await t.gql(`{ noSuchField }`, undefined, reporter.token);
     expect(invalid.extensions!.cost).toEqual({ limit: 100, remaining: second.extensions!.cost.remaining, resetAt: expect.any(String) });
