@@ -192,7 +192,9 @@ export function createPersistedQueries(
   return {
     mode,
     apollo: mode === 'off' ? false : { cache: store },
-    refusal(params) {
+    refusal(params): { status: number; error: GraphQLError } | null {
+      // A batch is refused as a whole if any of its operations is (should batching ever be enabled).
+      if (Array.isArray(params)) return params.map((p) => this.refusal(p)).find((r) => r !== null) ?? null;
       if (!params || typeof params !== 'object') return null;
       const { query, extensions } = params as { query?: unknown; extensions?: unknown };
       let ext = extensions;

@@ -163,6 +163,7 @@ describe('persisted queries turned off (PERSISTED_QUERIES=off)', () => {
 describe('allow-list mode (PERSISTED_QUERIES=allowlist)', () => {
   let t: TestServer;
   let manifest: ReturnType<typeof buildManifest>;
+  let manifestFile: string;
   const idOf = (name: string) => manifest.operations.find((op) => op.name === name)!.id;
   const bodyOf = (name: string) => manifest.operations.find((op) => op.name === name)!.body;
 
@@ -172,9 +173,9 @@ describe('allow-list mode (PERSISTED_QUERIES=allowlist)', () => {
     writeFileSync(path.join(dir, 'fragments.graphql'), `fragment TagName on Tag { name }\nfragment Unused on Tag { id }\n`);
     writeFileSync(path.join(dir, 'posts.graphql'), `subscription NewPosts { postAdded { title } }\n`);
     manifest = buildManifest(dir);
-    const file = path.join(dir, 'manifest.json');
-    writeFileSync(file, JSON.stringify(manifest));
-    t = await startTestServer({}, { PERSISTED_QUERIES: 'allowlist', PERSISTED_QUERIES_MANIFEST: file });
+    manifestFile = path.join(dir, 'manifest.json');
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    t = await startTestServer({}, { PERSISTED_QUERIES: 'allowlist', PERSISTED_QUERIES_MANIFEST: manifestFile });
   });
   afterAll(() => t.close());
 
@@ -223,6 +224,13 @@ describe('allow-list mode (PERSISTED_QUERIES=allowlist)', () => {
     expect(codeOf(await overHttp(t, { query, extensions: persisted(sha256(query)) }))).toEqual(['FORBIDDEN']);
     expect(codeOf(await overHttp(t, { extensions: persisted(sha256(query)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(codeOf(await overWs(client, { query: '', extensions: persisted(sha256(query)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+  });
+
+  it('would refuse a whole batch that holds one unregistered operation', () => {
+    const pq = createPersistedQueries({ mode: 'allowlist', manifestPath: manifestFile });
+    const batch = [{ query: bodyOf('Tags') }, { query: `{ tags(first: 1) { nodes { name } } }` }];
+    expect(pq.refusal(batch)).toMatchObject({ status: 403, error: { extensions: { reason: 'PERSISTED_QUERY_NOT_ALLOWED' } } });
+    expect(pq.refusal([{ query: bodyOf('Tags') }])).toBeNull();
   });
 
   it('will not start without a manifest, or with a file that is not one', () => {
