@@ -67,7 +67,11 @@ export class VerdictList {
     const top = topScore(e.scores);
     const who = e.type === 'AUTOMATED' ? `model ${e.modelVersion ?? ''}` : e.actor ? `@${e.actor.handle}` : 'a member';
     const post = e.post;
-    const text = post ? postText(post, e.scores) : null;
+    // In the stream only labels in the review band or above are marked: spans of content the
+    // policy let through would read as accusations. The review panel shows every span.
+    const policy = this.policy();
+    const flagged = e.scores?.filter((sc) => sc.score >= (policy.get(sc.label)?.review ?? 0)) ?? null;
+    const text = post ? postText(post, flagged) : null;
     const titleText = post ? post.title ?? post.kind.toLowerCase() : 'a post no longer visible';
     const open = h('button', { type: 'button', class: 'link', 'aria-label': `Open ${titleText} in the review panel` }, 'Review');
     open.addEventListener('click', () => this.onOpen(e.subjectId));
