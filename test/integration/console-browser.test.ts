@@ -121,8 +121,12 @@ if (!HAVE_CHROMIUM) {
     await browser?.close();
   });
 
-  it('logs in as a moderator through the form, with every control labelled', async () => {
+  it('turns members away and logs in a moderator through the form, with every control labelled', async () => {
     await page.goto(`${base}/console`);
+    await page.getByLabel('Handle or e-mail').fill('author');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not a moderator' }).waitFor();
     await page.getByLabel('Handle or e-mail').fill('mod');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in' }).click();
