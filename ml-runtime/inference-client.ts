@@ -85,6 +85,12 @@ export interface InferenceClient {
    * is loaded.
    */
   recommend(requests: RecommendRequest[], opts?: InferenceCallOptions): Promise<RecommendResult[]>;
+  /**
+   * One unit-length vector per text from the text encoder (so a dot product is the cosine), all
+   * of one length per model version (`health().models.encoder`). Rejects with ModelNotLoadedError when the pool serves no
+   * encoder, and with InvalidInputError when a text is not a string.
+   */
+  embed(texts: string[], opts?: InferenceCallOptions): Promise<Float32Array[]>;
   /** Resolves once the pool can serve; rejects if its workers cannot start. */
   ready(): Promise<void>;
   health(): InferenceHealth;

@@ -67,7 +67,7 @@ export function defaultWorkerCount(): number {
 }
 
 export function defaultModelDirs(): Partial<Record<ModelName, string>> {
-  return { moderation: defaultModelDir('moderation') };
+  return { moderation: defaultModelDir('moderation'), encoder: defaultModelDir('text-encoder') };
 }
 
 const stderrLogger: PoolLogger = {

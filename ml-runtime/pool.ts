@@ -107,12 +107,18 @@ export class InferencePool implements InferenceClient {
     return this.infer('recommender', requests, opts);
   }
 
+  embed(texts: string[], opts?: InferenceCallOptions): Promise<Float32Array[]> {
+    const bad = texts.findIndex((t) => typeof t !== 'string');
+    if (bad >= 0) return this.refuse('encoder', new InvalidInputError(`embed text ${bad} is not a string`));
+    return this.infer('encoder', texts, opts);
+  }
+
   loadRecommender(dir: string): Promise<{ numItems: number; version: string }> {
     // Workers resolve relative paths against the same cwd, but the log and `dirs` should not depend on it.
     return this.loads.load('recommender', resolvePath(dir), () => this.slots, () => this.refusal());
   }
 
-  /** Runs any served model; `moderate` and `recommend` are this for their model. */
+  /** Runs any served model; `moderate`, `recommend` and `embed` are this for their model. */
   infer<M extends ModelName>(model: M, inputs: ModelIO[M]['input'][], opts: InferenceCallOptions = {}): Promise<ModelIO[M]['output'][]> {
     const refused = this.refusal() ?? (this.dirs[model] === undefined ? new ModelNotLoadedError(model) : undefined);
     if (refused) return this.refuse(model, refused);

@@ -8,6 +8,8 @@ import type { ModerationResult, RecommendRequest, RecommendResult } from './infe
 export interface ModelIO {
   moderation: { input: string; output: ModerationResult };
   recommender: { input: RecommendRequest; output: RecommendResult };
+  /** A post's text in, its unit-length vector out (one buffer per text). */
+  encoder: { input: string; output: Float32Array };
 }
 export type ModelName = keyof ModelIO;
 

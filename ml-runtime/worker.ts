@@ -8,6 +8,8 @@ import { selectBackend } from './backends';
 import { loadWeights } from './moderation/weights';
 import { ModerationModel } from './moderation/model';
 import { serveRecommender } from './serve-recommender';
+import { loadEncoder } from './encoder/weights';
+import { TextEncoder } from './encoder/model';
 import type { ModelIO, ModelName, PoolToWorker, WorkerInit, WorkerToPool } from './protocol';
 
 interface Served {
@@ -38,14 +40,20 @@ const loaders: { [M in ModelName]: (dir: string) => Served } = {
     const model = serveRecommender(dir);
     return { ...model, run: (requests) => model.run(requests as ModelIO['recommender']['input'][]) };
   },
+  encoder: (dir) => {
+    const model = new TextEncoder(loadEncoder(dir));
+    model.embed(['warm-up text for the text encoder']);
+    return { version: model.modelVersion, run: (texts) => model.embed(texts as string[]), dispose: () => undefined };
+  },
 };
 
 /**
  * Models a worker can serve without: the recommender is trained from the database at run time and
- * its directory may be gone when a replacement worker starts; feeds fall back without it, while
- * unscored content would stay unpublished, so a moderation model that fails stops the pool.
+ * its directory may be gone when a replacement worker starts; feeds fall back without it (and
+ * without the encoder, to tags), while unscored content would stay unpublished, so a moderation
+ * model that fails stops the pool.
  */
-const optional: ReadonlySet<ModelName> = new Set(['recommender']);
+const optional: ReadonlySet<ModelName> = new Set(['recommender', 'encoder']);
 
 /** Messages that arrive while the worker starts (a `load` sent to a replacement) wait for it. */
 let backlog: PoolToWorker[] | undefined = [];
