@@ -11,6 +11,8 @@ import { DISPATCHER_DEFAULTS, ModerationDispatcher } from '../modules/moderation
 import { decisionPublisher } from '../modules/moderation/publish';
 import { RecommenderStore } from '../modules/feed/recommender-store';
 import { watchFeedContent } from '../modules/feed/shared-lists';
+import { PostEmbeddings, embedderFromPool } from '../modules/feed/post-embeddings';
+import { registerPostEmbeddings, watchPublishedPosts } from '../modules/feed/content-candidates';
 
 /** Everything created once per process; disposed in reverse order on shutdown. */
 export interface AppContext {
@@ -55,6 +57,12 @@ export async function createAppContext(config: Config, log: Logger): Promise<App
   await dispatcher?.start();
   const recommender = inference ? new RecommenderStore(config.recommender.dir, inference, log) : null;
   watchFeedContent(pubSub.pubSub, database.dataSource);
+  if (inference) {
+    // Post vectors for the content feed source and related posts; without a pool those use tags.
+    const embeddings = new PostEmbeddings(embedderFromPool(inference), log);
+    registerPostEmbeddings(database.dataSource, embeddings);
+    watchPublishedPosts(pubSub.pubSub, database.dataSource, embeddings);
+  }
   // Loads once the pool is up; a missing model only means feeds rank without collaborative scores.
   if (recommender) void inference!.ready().then(() => recommender.start(config.recommender.reloadMs), () => undefined);
   return {

@@ -7,6 +7,7 @@ import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
 import { userItems } from './interactions';
 import type { RecommenderStore } from './recommender-store';
+import { withSimilarText } from './content-candidates';
 import { type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
 
 export type FeedMode = 'FOR_YOU' | 'FOLLOWING' | 'LATEST' | 'HOT';
@@ -206,7 +207,8 @@ export class FeedService {
 
   /**
    * Posts like this one: shared tags weighted by rarity (a shared niche tag says more than a shared
-   * popular one), plus posts that the same members bookmarked or voted up.
+   * popular one), plus posts that the same members bookmarked or voted up, plus text similarity
+   * where the encoder runs (`content-candidates.ts`).
    */
   async related(postId: number, first: number): Promise<FeedEntry[]> {
     if (!Number.isInteger(first) || first < 1 || first > 50) throw badInput('`first` must be between 1 and 50', 'first');
@@ -227,10 +229,11 @@ export class FeedService {
         ORDER BY score DESC, p.id DESC LIMIT $2`,
       [postId, first],
     );
-    return rows.map((r, i) => ({
+    const scored = rows.map((r) => ({
       postId: r.id,
-      rank: i + 1,
+      score: Number(r.score),
       reason: r.co > 0 && (!r.tag || r.co >= 2) ? 'members who liked this also liked it' : `also about #${r.tag}`,
     }));
+    return (await withSimilarText(this.m, postId, scored, first)).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
   }
 }

@@ -1,0 +1,129 @@
+import type { EntityManager } from 'typeorm';
+import type { InferenceClient } from '../../../ml-runtime';
+import type { Logger } from '../../shared/logger';
+import { encoderInput } from '../../../ml-runtime/encoder/text';
+
+/**
+ * What the feed needs of a text encoder: unit vectors for texts, and the version that made them.
+ * The inference pool is one implementation (`embedderFromPool`); the feed never sees the pool.
+ */
+export interface TextEmbedder {
+  embed(texts: string[]): Promise<Float32Array[]>;
+  /** Null while no encoder is served (then content sources fall back to tags). */
+  version(): string | null;
+}
+
+/** Most vectors kept in memory per process: 20,000 × 192 floats is about 15 MB. */
+const CACHE_SIZE = 20_000;
+/** Posts embedded at once when a request finds vectors missing, so one request stays cheap. */
+const EMBED_AT_ONCE = 256;
+
+/**
+ * Post vectors: computed once through the encoder when a post is published (or first needed),
+ * stored in `post_embeddings` and cached per process, so ranking a feed reads no vector twice.
+ */
+export class PostEmbeddings {
+  private readonly cache = new Map<number, Float32Array>();
+  private readonly tagCache = new Map<string, Float32Array>();
+  private cachedVersion: string | null = null;
+
+  constructor(
+    private readonly embedder: TextEmbedder,
+    private readonly log: Logger,
+  ) {}
+
+  get version(): string | null {
+    return this.embedder.version();
+  }
+
+  /**
+   * Vectors of the given top-level posts (published or not), from the cache, then the table, then
+   * the encoder; posts that cannot be embedded now (the encoder is busy or absent) are left out.
+   */
+  async vectors(m: EntityManager, postIds: number[]): Promise<Map<number, Float32Array>> {
+    const version = this.current();
+    const out = new Map<number, Float32Array>();
+    if (!version) return out;
+    let missing: number[] = [];
+    for (const id of postIds) {
+      const v = this.cache.get(id);
+      if (v) out.set(id, v);
+      else missing.push(id);
+    }
+    if (!missing.length) return out;
+    const stored: Array<{ post_id: number; vector: number[] }> = await m.query(
+      `SELECT post_id, vector FROM post_embeddings WHERE post_id = ANY($1) AND model = $2`,
+      [missing, version],
+    );
+    for (const r of stored) this.remember(out, r.post_id, Float32Array.from(r.vector));
+    missing = missing.filter((id) => !out.has(id)).slice(0, EMBED_AT_ONCE);
+    if (missing.length) await this.embedPosts(m, missing, out, version);
+    return out;
+  }
+
+  /** Embeds newly published top-level posts (called after commit; failures only cost freshness). */
+  async published(m: EntityManager, postIds: number[]): Promise<void> {
+    try {
+      await this.vectors(m, postIds);
+    } catch (err) {
+      this.log.warn({ err, postIds }, 'posts could not be embedded; they will be on first use');
+    }
+  }
+
+  /** A followed tag as text ("node.js" → "node js"), so it can join a member's content profile. */
+  async tagVectors(names: string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (!this.current()) return out;
+    const missing = names.filter((n) => !this.tagCache.has(n));
+    if (missing.length) {
+      const vs = await this.embedder.embed(missing.map((n) => n.replace(/[-_.]+/g, ' ')));
+      missing.forEach((n, i) => this.tagCache.set(n, vs[i]));
+    }
+    for (const n of names) out.set(n, this.tagCache.get(n)!);
+    return out;
+  }
+
+  private current(): string | null {
+    const version = this.embedder.version();
+    if (version !== this.cachedVersion) {
+      this.cache.clear();
+      this.tagCache.clear();
+      this.cachedVersion = version;
+    }
+    return version;
+  }
+
+  private async embedPosts(m: EntityManager, ids: number[], out: Map<number, Float32Array>, version: string): Promise<void> {
+    const posts: Array<{ id: number; title: string | null; body: string | null }> = await m.query(
+      `SELECT id, title, body FROM posts WHERE id = ANY($1) AND parent_id IS NULL AND deleted_at IS NULL`,
+      [ids],
+    );
+    if (!posts.length) return;
+    const vectors = await this.embedder.embed(posts.map((p) => encoderInput(p.title, p.body)));
+    const params: unknown[] = [version];
+    const rows = posts.map((p, i) => {
+      params.push(p.id, Array.from(vectors[i]));
+      return `($${params.length - 1}, $1, $${params.length})`;
+    });
+    await m.query(
+      `INSERT INTO post_embeddings (post_id, model, vector) VALUES ${rows.join(', ')}
+       ON CONFLICT (post_id) DO UPDATE SET model = EXCLUDED.model, vector = EXCLUDED.vector, created_at = now()`,
+      params,
+    );
+    posts.forEach((p, i) => this.remember(out, p.id, vectors[i]));
+  }
+
+  private remember(out: Map<number, Float32Array>, id: number, v: Float32Array): void {
+    out.set(id, v);
+    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(id, v);
+  }
+}
+
+/** The inference pool as a TextEmbedder; its encoder's version is what the workers report. */
+export function embedderFromPool(inference: InferenceClient): TextEmbedder {
+  return {
+    embed: (texts) => inference.embed(texts, { deadlineMs: 1_000 }),
+    version: () => inference.health().models.encoder ?? null,
+  };
+}
