@@ -180,15 +180,17 @@ export async function relatedByContent(m: EntityManager, postId: number, k: numb
 }
 
 /**
- * Embeds each post as it is published, in the process that hears of it, and drops the window so
- * the next feed sees it (and, after a moderation decision that hides a post, no longer sees it).
- * With Redis every process hears every post; the write is idempotent.
+ * Embeds the recent window once the encoder is up, then each post as it is published, in the
+ * process that hears of it, and drops the window so the next feed sees the post (and, after a
+ * moderation decision that hides one, no longer does). With Redis every process hears every
+ * post; the write is idempotent.
  */
 export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: PostEmbeddings): void {
+  void recentWindow(db.manager).then((posts) => emb.warm(db.manager, posts.map((p) => p.id)), () => undefined);
   void (async () => {
     for await (const p of pubSub.subscribe(TOPIC.POST_ADDED)) {
       invalidateRecentWindow(db);
-      if (emb.version) await emb.published(db.manager, [p.postId]);
+      await emb.warm(db.manager, [p.postId]);
     }
   })();
   void (async () => {

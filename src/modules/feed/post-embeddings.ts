@@ -11,6 +11,8 @@ export interface TextEmbedder {
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Null while no encoder is served (then content sources fall back to tags). */
   version(): string | null;
+  /** Resolves once the encoder can be asked (rejects if it never will). */
+  ready(): Promise<void>;
 }
 
 /** Most vectors kept in memory per process: 20,000 × 192 floats is about 15 MB. */
@@ -61,12 +63,17 @@ export class PostEmbeddings {
     return out;
   }
 
-  /** Embeds newly published top-level posts (called after commit; failures only cost freshness). */
-  async published(m: EntityManager, postIds: number[]): Promise<void> {
+  /**
+   * Embeds top-level posts ahead of the requests that need them: each post as it is published,
+   * and the recent window once the encoder is up (so the first feeds after a deploy do not pay for
+   * it). Failures only cost freshness: requests embed what is still missing.
+   */
+  async warm(m: EntityManager, postIds: number[]): Promise<void> {
     try {
-      await this.vectors(m, postIds);
+      await this.embedder.ready();
+      for (let i = 0; i < postIds.length; i += EMBED_AT_ONCE) await this.vectors(m, postIds.slice(i, i + EMBED_AT_ONCE));
     } catch (err) {
-      this.log.warn({ err, postIds }, 'posts could not be embedded; they will be on first use');
+      this.log.warn({ err, posts: postIds.length }, 'posts could not be embedded yet; they will be on first use');
     }
   }
 
@@ -125,5 +132,6 @@ export function embedderFromPool(inference: InferenceClient): TextEmbedder {
   return {
     embed: (texts) => inference.embed(texts, { deadlineMs: 1_000 }),
     version: () => inference.health().models.encoder ?? null,
+    ready: () => inference.ready(),
   };
 }
