@@ -12,20 +12,22 @@ import { Recommender } from '../ml-runtime/recommender/recommender';
 import { loadConfig } from '../src/config';
 import { createAppContext, type AppContext } from '../src/context/app-context';
 import { loadInteractionGraph } from '../src/modules/feed/interactions';
+import { postEmbeddings } from '../src/modules/feed/content-candidates';
+import { feedCacheStats } from '../src/modules/feed/member-cache';
 import { currentModelFile } from '../src/modules/feed/recommender-store';
 import { createLogger } from '../src/shared/logger';
 import { startServer, type RunningServer } from '../src/server/http';
 import { freshDatabase } from './support/fresh-database';
-import type { LoadJob, LoadResult } from './support/load-worker';
+import type { FeedLoadJob, FeedLoadResult } from './support/feed-load';
 import { generateCommunity } from './support/synthetic-community';
 
-const USAGE = 'Usage: npm run bench:feed -- [--users N] [--posts N] [--duration S] [--connections N]';
+const USAGE = 'Usage: npm run bench:feed -- [--users N] [--posts N] [--duration S] [--connections N] [--members N]';
 const FEED = `query Feed { feed(mode: FOR_YOU, first: 20) { edges { node { rank reason post { id title author { handle } tags { name } score } } } } }`;
 
-function load(job: LoadJob): Promise<LoadResult> {
+function load(job: FeedLoadJob): Promise<FeedLoadResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'support', 'load-worker.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (m: { ok: true; result: LoadResult } | { ok: false; error: string }) => (m.ok ? resolve(m.result) : reject(new Error(m.error))));
+    const child = fork(path.join(__dirname, 'support', 'feed-load.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m: { ok: true; result: FeedLoadResult } | { ok: false; error: string }) => (m.ok ? resolve(m.result) : reject(new Error(m.error))));
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
     child.send(job);
@@ -45,10 +47,10 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     users: { type: 'string', default: '10000' }, posts: { type: 'string', default: '100000' },
-    duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, help: { type: 'boolean' },
+    duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, members: { type: 'string', default: '200' }, help: { type: 'boolean' },
   } });
-  const [users, posts, duration, connections] = [values.users, values.posts, values.duration, values.connections].map(Number);
-  if (values.help || ![users, posts, duration, connections].every((n) => Number.isInteger(n) && n > 0)) {
+  const [users, posts, duration, connections, members] = [values.users, values.posts, values.duration, values.connections, values.members].map(Number);
+  if (values.help || ![users, posts, duration, connections, members].every((n) => Number.isInteger(n) && n > 0)) {
     console.error(USAGE);
     process.exitCode = 2;
     return;
@@ -78,6 +80,33 @@ async function main(): Promise<void> {
     await app.inference!.ready();
     await app.recommender!.refresh();
 
+    // Members with real histories (bookmarks, up votes, followed tags), in a fixed pseudo-random
+    // order: the first `members` are measured, the next 50 only warm the server up, so every
+    // measured member's first request meets a cold per-member cache.
+    const active: Array<{ id: number }> = await app.db.query(
+      `SELECT u.id FROM users u
+        WHERE u.handle LIKE 'user%' AND EXISTS (SELECT 1 FROM tag_follows f WHERE f.user_id = u.id)
+          AND (SELECT count(*) FROM bookmarks b WHERE b.user_id = u.id) + (SELECT count(*) FROM votes v WHERE v.user_id = u.id AND v.value = 1) >= 20
+        ORDER BY md5(u.id::text) LIMIT $1`,
+      [members + 50],
+    );
+    // Posts are embedded as they are published; these were inserted by SQL, so the text vectors
+    // the content source reads (the recent window and the measured members' own posts) are
+    // computed here, as they would already be in a running community.
+    const embeddings = postEmbeddings(app.db.manager);
+    let embedSeconds: string | null = null;
+    if (embeddings?.version) {
+      t = process.hrtime.bigint();
+      const ids: Array<{ id: number }> = await app.db.query(
+        `(SELECT id FROM posts WHERE parent_id IS NULL AND status = 'PUBLISHED' AND deleted_at IS NULL ORDER BY first_published_at DESC LIMIT 1000)
+         UNION SELECT post_id FROM bookmarks WHERE user_id = ANY($1) UNION SELECT post_id FROM votes WHERE user_id = ANY($1) AND value = 1
+         UNION SELECT coalesce(parent_id, id) FROM posts WHERE author_id = ANY($1)`,
+        [active.map((u) => u.id)],
+      );
+      await embeddings.warm(app.db.manager, ids.map((r) => r.id));
+      embedSeconds = `${seconds(t).toFixed(1)} s for ${ids.length} posts`;
+    }
+
     server = await startServer(app, 0, '127.0.0.1');
     const token = (await gql(server.url, `mutation($i: SignUpInput!) { signUp(input: $i) { token } }`, { i: { handle: 'bench_reader', password: 'bench-password-1' } })).data.signUp.token as string;
     // The reader bookmarks a few posts of one community, so every source has something to say.
@@ -89,12 +118,24 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'feed', users, posts, interactions: graph.edges, generatedSeconds: generated.toFixed(1), recommenderTrainSeconds: trainSeconds.toFixed(1),
       backend: app.inference!.backend(), sqlQueriesPerRequest: probe.extensions?.sqlQueries, reasonsOnFirstPage: reasons, cpus: os.cpus().length, load: os.loadavg().map((l) => l.toFixed(2)) }));
 
+    const tokens = await Promise.all(active.map((u) => app!.tokens.issue(u.id, 'MEMBER')));
+    const [measured, warmup] = [tokens.slice(0, members), tokens.slice(members)];
+    const coldProbe = await gql(server.url, FEED, {}, warmup[0]);
+    const warmProbe = await gql(server.url, FEED, {}, warmup[0]);
+    console.log(JSON.stringify({ members: measured.length, textEmbeddings: embedSeconds ?? 'no encoder served', sqlQueriesPerRequest: { cold: coldProbe.extensions?.sqlQueries, warm: warmProbe.extensions?.sqlQueries } }));
+
     const body = JSON.stringify({ query: FEED });
-    await load({ url: server.url, body, token, connections, durationSeconds: 2 });
-    const r = await load({ url: server.url, body, token, connections, durationSeconds: duration });
+    await load({ url: server.url, body, tokens: warmup, connections, durationSeconds: 2 });
+    const before = feedCacheStats(app.db);
+    const r = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration });
+    const after = feedCacheStats(app.db);
     await new Promise((res) => setTimeout(res, 2000));
-    console.log(`FOR_YOU feed(first: 20) × ${connections} connections, ${duration} s, ${posts} posts / ${users} users: ` +
-      `${r.requestsPerSecond.toFixed(1)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, errors ${r.transportErrors + r.timeouts + r.non2xx + r.graphqlErrors}`);
+    const fmt = (p: { n: number; p50: number; p99: number }) => `p50 ${p.p50} ms, p99 ${p.p99} ms (n=${p.n})`;
+    console.log(`FOR_YOU feed(first: 20) × ${connections} connections, ${duration} s, ${posts} posts / ${users} users, rotating over ${measured.length} members: ` +
+      `${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}`);
+    console.log(`  each member's first request (cold cache): ${fmt(r.cold)}; later requests (warm): ${fmt(r.warm)}`);
+    console.log(`  SQL statements per request: cold ${JSON.stringify(r.sqlCold)}, warm ${JSON.stringify(r.sqlWarm)}; ` +
+      `server cache during the run: ${after.hits - before.hits} hits, ${after.misses - before.misses} misses, ${after.refilters - before.refilters} re-filters`);
 
     // Bookmark → feedUpdates: from sending the mutation to the update arriving over the WebSocket.
     const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });

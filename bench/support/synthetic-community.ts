@@ -58,5 +58,6 @@ export async function generateCommunity(db: DataSource, size: CommunitySize): Pr
   const hot = rows.map((r) => hotRank(r.score, new Date(r.created_at)));
   await q(`UPDATE posts p SET hot = d.hot FROM unnest($1::int[], $2::float8[]) AS d(id, hot) WHERE p.id = d.id`, [ids, hot]);
   await q(`UPDATE tags t SET post_count = c.n FROM (SELECT tag_id, count(*)::int AS n FROM post_tags GROUP BY tag_id) c WHERE c.tag_id = t.id`);
-  await q(`ANALYZE`);
+  // Vacuumed as autovacuum would have by then: index-only scans need the visibility map.
+  await q(`VACUUM ANALYZE`);
 }

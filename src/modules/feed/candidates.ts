@@ -1,5 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { Candidate, CandidateSource, Negative } from './rank';
+import type { Candidate, CandidateSource } from './rank';
+import type { MemberState } from './member-state';
+import { prepared } from './prepared';
+import * as tagSources from './tag-sources';
+import { similarContent } from './content-candidates';
 
 /**
  * Candidate generators: each asks one question of the database and returns at most `limit`
@@ -7,8 +11,6 @@ import type { Candidate, CandidateSource, Negative } from './rank';
  */
 
 const LIMIT = 200;
-/** Posts per affinity tag considered by the content source. */
-const PER_TAG = 300;
 
 interface Row {
   id: number;
@@ -36,7 +38,7 @@ function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => 
 }
 
 export async function followedUsers(m: EntityManager, userId: number): Promise<Candidate[]> {
-  const rows: Row[] = await m.query(
+  const rows = await prepared<Row[]>(m, 'followed_users',
     `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, u.handle AS via,
             extract(epoch FROM p.first_published_at) AS score
        FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id
@@ -47,48 +49,20 @@ export async function followedUsers(m: EntityManager, userId: number): Promise<C
   return toCandidates(rows, 'FOLLOWED_USER', (r) => `because you follow @${r.via}`);
 }
 
-export async function followedTags(m: EntityManager, userId: number): Promise<Candidate[]> {
-  // Pick the newest matches first (cheap), then describe only those: tags are large.
-  const rows: Row[] = await m.query(
-    `WITH top AS (
-        SELECT pt.post_id AS id, min(t.name) AS via, count(*) AS n, max(p.first_published_at) AS at
-          FROM tag_follows f JOIN tags t ON t.id = f.tag_id
-               CROSS JOIN LATERAL (SELECT post_id FROM post_tags WHERE tag_id = f.tag_id ORDER BY post_id DESC LIMIT ${PER_TAG}) pt
-               JOIN posts p ON p.id = pt.post_id
-         WHERE f.user_id = $1 AND ${VISIBLE}
-         GROUP BY pt.post_id ORDER BY at DESC LIMIT ${LIMIT})
-     SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, top.via,
-            extract(epoch FROM p.first_published_at) * top.n AS score
-       FROM top JOIN posts p ON p.id = top.id`,
-    [userId],
-  );
-  return toCandidates(rows, 'FOLLOWED_TAG', (r) => `because you follow #${r.via}`);
+/** Newest posts with the tags the member follows (in memory, over shared per-tag lists). */
+export function followedTags(m: EntityManager, state: MemberState): Promise<Candidate[]> {
+  return tagSources.followedTags(m, state);
 }
 
 /**
- * Content affinity: tags of what the member bookmarked (weight 3), voted up (2) or wrote (1) —
- * the ten strongest — scored over each tag's newest posts by shared tags, newest first among equals. The reason
- * names the strongest kind of signal.
+ * The content source: posts sharing the tags of what the member bookmarked, voted up or wrote,
+ * and, where the text encoder runs, recent posts whose text is close to those
+ * (`content-candidates.ts`), which reaches fresh posts that share no tag.
  */
-export async function contentAffinity(m: EntityManager, userId: number): Promise<Candidate[]> {
-  const rows: Row[] = await m.query(
-    `WITH signals AS (
-        SELECT pt.tag_id, 3 AS w, 'bookmarked' AS kind FROM bookmarks b JOIN post_tags pt ON pt.post_id = b.post_id WHERE b.user_id = $1
-        UNION ALL SELECT pt.tag_id, 2, 'voted up' FROM votes v JOIN post_tags pt ON pt.post_id = v.post_id WHERE v.user_id = $1 AND v.value = 1
-        UNION ALL SELECT pt.tag_id, 1, 'wrote' FROM posts o JOIN post_tags pt ON pt.post_id = coalesce(o.parent_id, o.id) WHERE o.author_id = $1),
-      affinity AS (SELECT tag_id, sum(w) AS w, (array_agg(kind ORDER BY w DESC))[1] AS kind FROM signals GROUP BY tag_id ORDER BY 2 DESC LIMIT 10),
-      -- The newest posts of each tag (ids grow with time), so the cost does not grow with the tag's history.
-      scored AS (SELECT pt.post_id AS id, sum(a.w) AS score, (array_agg(a.kind ORDER BY a.w DESC))[1] AS via
-                   FROM affinity a CROSS JOIN LATERAL (
-                     SELECT post_id FROM post_tags WHERE tag_id = a.tag_id ORDER BY post_id DESC LIMIT ${PER_TAG}) pt
-                  GROUP BY pt.post_id),
-      top AS (SELECT s.id, s.score, s.via FROM scored s JOIN posts p ON p.id = s.id
-               WHERE ${VISIBLE} ORDER BY s.score DESC, p.first_published_at DESC LIMIT ${LIMIT})
-     SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, top.score, top.via
-       FROM top JOIN posts p ON p.id = top.id`,
-    [userId],
-  );
-  return toCandidates(rows, 'CONTENT', (r) => (r.via === 'wrote' ? 'related to what you write about' : `similar to posts you ${r.via}`));
+export async function contentAffinity(m: EntityManager, state: MemberState): Promise<Candidate[]> {
+  // Without the encoder (disabled, busy, past its deadline) the tags alone still rank.
+  const [byTags, byText] = await Promise.all([tagSources.contentAffinity(m, state), similarContent(m, state.userId).catch(() => [] as Candidate[])]);
+  return [...byTags, ...byText];
 }
 
 export async function hot(m: EntityManager, limit = LIMIT): Promise<Candidate[]> {
@@ -112,28 +86,10 @@ export async function fresh(m: EntityManager, limit = 100): Promise<Candidate[]>
   return toCandidates(rows, 'FRESH', (r) => (r.tags?.length ? `new in #${r.tags[0]}` : 'new'));
 }
 
-export async function feedback(m: EntityManager, userId: number): Promise<{ seen: Set<number>; dismissed: Set<number>; negative: Negative }> {
-  const [seen, dismissed, negTags, negAuthors] = await Promise.all([
-    m.query(`SELECT post_id FROM feed_seen WHERE user_id = $1`, [userId]),
-    m.query(`SELECT post_id FROM feed_dismissals WHERE user_id = $1`, [userId]),
-    m.query(`SELECT t.name, count(*)::int AS n FROM feed_dismissals d JOIN post_tags pt ON pt.post_id = d.post_id JOIN tags t ON t.id = pt.tag_id
-              WHERE d.user_id = $1 GROUP BY t.name`, [userId]),
-    m.query(`SELECT p.author_id, count(*)::int AS n FROM feed_dismissals d JOIN posts p ON p.id = d.post_id WHERE d.user_id = $1 GROUP BY p.author_id`, [userId]),
-  ]);
-  return {
-    seen: new Set(seen.map((r: { post_id: number }) => r.post_id)),
-    dismissed: new Set(dismissed.map((r: { post_id: number }) => r.post_id)),
-    negative: {
-      tags: new Map(negTags.map((r: { name: string; n: number }) => [r.name, r.n])),
-      authors: new Map(negAuthors.map((r: { author_id: number; n: number }) => [r.author_id, r.n])),
-    },
-  };
-}
-
 /** Metadata of recommended posts, keeping only those a feed may show. */
 export async function describe(m: EntityManager, scored: Array<{ postId: number; score: number }>, source: CandidateSource, reason: string): Promise<Candidate[]> {
   if (!scored.length) return [];
-  const rows: Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }> = await m.query(
+  const rows = await prepared<Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }>>(m, 'describe',
     `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags FROM posts p WHERE p.id = ANY($1) AND ${VISIBLE}`,
     [scored.map((s) => s.postId)],
   );

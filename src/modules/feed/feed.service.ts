@@ -5,10 +5,12 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
-import { userItems } from './interactions';
+import { type MemberFeed, cachedFeed, cachedScores, contentEpoch, noteRefilter, storeFeed, storeScores } from './member-cache';
+import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
+import { prepared } from './prepared';
 import type { RecommenderStore } from './recommender-store';
 import { withSimilarText } from './content-candidates';
-import { type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
+import { type Candidate, type Negative, type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
 
 export type FeedMode = 'FOR_YOU' | 'FOLLOWING' | 'LATEST' | 'HOT';
 export const DISMISS_REASONS = ['NOT_INTERESTED', 'SEEN_TOO_OFTEN', 'OFF_TOPIC', 'LOW_QUALITY'] as const;
@@ -59,8 +61,12 @@ export class FeedService {
     }
     if (mode === 'LATEST') return this.chronological(size, page.after ?? null, viewer, false);
     if (page.after) return this.fromSnapshot(page.after, size, mode, viewer);
-    const ranked = mode === 'HOT' ? await this.hotList(viewer) : await this.forYou(viewer);
-    return this.snapshot(ranked, mode, size, viewer);
+    if (mode === 'HOT') {
+      const ranked = (await this.hotList(viewer)).slice(0, SNAPSHOT_SIZE);
+      const id = await this.writeSnapshot(ranked, mode, viewer);
+      return this.slice(id, ranked.map((r) => r.postId), ranked.map((r) => r.reason), 0, size);
+    }
+    return this.firstForYouPage(await this.forYou(viewer), size, viewer);
   }
 
   /** Newest first by the time posts became visible, so a post approved late is not buried in the past. */
@@ -103,70 +109,122 @@ export class FeedService {
   private async hotList(viewer: Viewer | null): Promise<Ranked[]> {
     const ranked = mergeCandidates(await candidates.hot(this.m, SNAPSHOT_SIZE), { tags: new Map(), authors: new Map() }, new Date());
     if (!viewer) return ranked;
-    const fb = await candidates.feedback(this.m, viewer.id);
-    return applyRules(ranked, { viewerId: viewer.id, seen: new Set(), dismissed: fb.dismissed });
+    const dismissed: Array<{ post_id: number }> = await this.m.query(`SELECT post_id FROM feed_dismissals WHERE user_id = $1`, [viewer.id]);
+    return applyRules(ranked, { viewerId: viewer.id, seen: new Set(), dismissed: new Set(dismissed.map((r) => r.post_id)) });
   }
 
   /**
-   * Candidates → rank → rules. Anonymous and brand-new members (nothing followed or done yet) get
-   * hot posts with fresh ones mixed in.
+   * The viewer's FOR_YOU ranking: candidates → rank → rules, or the cached one when nothing it
+   * depends on has changed (`member-cache.ts`). Anonymous and brand-new members (nothing followed
+   * or done yet) get hot posts with fresh ones mixed in.
    */
-  private async forYou(viewer: Viewer | null): Promise<Ranked[]> {
-    const now = new Date();
-    const none = { tags: new Map(), authors: new Map() };
+  private async forYou(viewer: Viewer | null): Promise<MemberFeed> {
+    const scope = this.m.connection;
+    const epoch = contentEpoch(scope);
     if (!viewer) {
-      const [hotOnes, freshOnes] = await Promise.all([
-        candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
-      ]);
-      return diversify(mixFresh(mergeCandidates(hotOnes, none, now), mergeCandidates(freshOnes, none, now)));
+      const key = String(epoch);
+      const hit = cachedFeed(scope, null, key);
+      if (hit) return hit;
+      const merged = await this.hotAndFresh({ tags: new Map(), authors: new Map() });
+      const feed: MemberFeed = { key, builtAt: Date.now(), merged, seenKey: null, ranked: diversify(merged), snapshotId: null };
+      storeFeed(scope, null, feed);
+      return feed;
     }
-    const [users, tags, content, collaborative, hotOnes, freshOnes, fb] = await Promise.all([
-      candidates.followedUsers(this.m, viewer.id), candidates.followedTags(this.m, viewer.id), candidates.contentAffinity(this.m, viewer.id),
-      this.collaborative(viewer.id),
+    const version = await memberVersion(this.m, viewer.id);
+    const key = `${epoch}:${this.recommender?.version ?? ''}:${version.sources}`;
+    let feed = cachedFeed(scope, viewer.id, key);
+    let state: MemberState | null = null;
+    if (!feed) {
+      state = await memberState(this.m, viewer.id);
+      feed = { key, builtAt: Date.now(), merged: await this.merged(viewer.id, state), seenKey: null, ranked: [], snapshotId: null };
+      storeFeed(scope, viewer.id, feed);
+    } else if (feed.seenKey !== version.seen) noteRefilter(scope);
+    if (feed.seenKey !== version.seen) {
+      state ??= await memberState(this.m, viewer.id);
+      feed.ranked = diversify(applyRules(feed.merged, { viewerId: viewer.id, seen: new Set(state.seen), dismissed: new Set(state.dismissed) }));
+      feed.seenKey = version.seen;
+      feed.snapshotId = null;
+    }
+    return feed;
+  }
+
+  private async hotAndFresh(negative: Negative): Promise<Ranked[]> {
+    const now = new Date();
+    const [hotOnes, freshOnes] = await Promise.all([
       candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
-      candidates.feedback(this.m, viewer.id),
     ]);
-    const rules = { viewerId: viewer.id, seen: fb.seen, dismissed: fb.dismissed };
-    if (!users.length && !tags.length && !content.length && !collaborative.length) {
-      return applyRules(diversify(mixFresh(mergeCandidates(hotOnes, fb.negative, now), mergeCandidates(freshOnes, fb.negative, now))), rules);
-    }
+    return mixFresh(mergeCandidates(hotOnes, negative, now), mergeCandidates(freshOnes, negative, now));
+  }
+
+  /** Every source merged into one score per post; a source with nothing to start from costs no query. */
+  private async merged(viewerId: number, state: MemberState): Promise<Ranked[]> {
+    const none: Candidate[] = [];
+    const [users, tags, content, collaborative, hotOnes, freshOnes, negative] = await Promise.all([
+      state.followees.length ? candidates.followedUsers(this.m, viewerId) : none,
+      candidates.followedTags(this.m, state),
+      candidates.contentAffinity(this.m, state),
+      this.collaborative(viewerId, state.items),
+      candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
+      negativeSignals(this.m, viewerId, state.dismissed),
+    ]);
+    if (!users.length && !tags.length && !content.length && !collaborative.length) return this.hotAndFresh(negative);
     let all = [...users, ...tags, ...content, ...collaborative, ...hotOnes, ...freshOnes];
-    if (fb.negative.tags.size) all = await candidates.withTags(this.m, all);
-    return diversify(applyRules(mergeCandidates(all, fb.negative, now), rules));
+    if (negative.tags.size) all = await candidates.withTags(this.m, all);
+    return mergeCandidates(all, negative, new Date());
   }
 
   /** GF-CF in the inference pool, folded in from the member's current items. */
-  private async collaborative(viewerId: number) {
-    if (!this.recommender?.version) return [];
-    const items = await userItems(this.m, viewerId);
-    const scored = await this.recommender.recommend(items, 200);
+  private async collaborative(viewerId: number, items: number[]): Promise<Candidate[]> {
+    const version = this.recommender?.version;
+    if (!this.recommender || !version || !items.length) return [];
+    const key = `${version}:${items.join(',')}`;
+    let scored = cachedScores(this.m.connection, viewerId, key);
+    if (!scored) {
+      scored = await this.recommender.recommend(items, 200);
+      if (scored.length) storeScores(this.m.connection, viewerId, key, scored);
+    }
     return candidates.describe(this.m, scored, 'COLLABORATIVE', 'liked by members with interests like yours');
   }
 
-  private async snapshot(ranked: Ranked[], mode: FeedMode, size: number, viewer: Viewer | null): Promise<Page<FeedEntry>> {
-    const kept = ranked.slice(0, SNAPSHOT_SIZE);
+  /** Page one writes a snapshot for later pages, unless the same ranking already has one. */
+  private async firstForYouPage(feed: MemberFeed, size: number, viewer: Viewer | null): Promise<Page<FeedEntry>> {
+    const ranked = feed.ranked;
+    const kept = ranked.length > SNAPSHOT_SIZE ? ranked.slice(0, SNAPSHOT_SIZE) : ranked;
+    let id = feed.snapshotId;
+    if (!id) {
+      id = await this.writeSnapshot(kept, 'FOR_YOU', viewer);
+      // A concurrent request may have re-filtered the entry meanwhile; the id belongs to this list.
+      if (feed.ranked === ranked) feed.snapshotId = id;
+    }
+    const head = kept.slice(0, size);
+    return this.slice(id, head.map((r) => r.postId), head.map((r) => r.reason), 0, size, kept.length);
+  }
+
+  private async writeSnapshot(kept: Ranked[], mode: FeedMode, viewer: Viewer | null): Promise<string> {
     if (Date.now() - lastSnapshotCleanup > SNAPSHOT_CLEANUP_EVERY_MS) {
       lastSnapshotCleanup = Date.now();
       await this.m.query(`DELETE FROM feed_snapshots WHERE created_at < now() - make_interval(hours => ${SNAPSHOT_TTL_HOURS})`);
     }
-    const [{ id }] = await this.m.query(
+    const [{ id }] = await prepared<Array<{ id: string }>>(this.m, 'snapshot_insert',
       `INSERT INTO feed_snapshots (user_id, mode, post_ids, reasons) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
       [viewer?.id ?? null, mode, kept.map((r) => r.postId), kept.map((r) => r.reason)],
     );
-    return this.slice(id, kept.map((r) => r.postId), kept.map((r) => r.reason), 0, size);
+    return id;
   }
 
   private async fromSnapshot(after: string, size: number, mode: FeedMode, viewer: Viewer | null): Promise<Page<FeedEntry>> {
     const [id, offset] = decode(after);
     if (typeof id !== 'string' || typeof offset !== 'number') throw badInput('That cursor belongs to another feed', 'after');
-    const [snap] = await this.m.query(`SELECT user_id, mode, post_ids, reasons FROM feed_snapshots WHERE id = $1`, [id]);
+    const [snap] = await prepared<Array<{ user_id: number | null; mode: string; post_ids: number[]; reasons: string[] }>>(this.m, 'snapshot_read',
+      `SELECT user_id, mode, post_ids, reasons FROM feed_snapshots WHERE id = $1`, [id]);
     if (!snap) throw badInput('That feed cursor has expired; load the feed again from the top', 'after');
     if (snap.mode !== mode) throw badInput('That cursor belongs to another feed', 'after');
     if ((snap.user_id ?? null) !== (viewer?.id ?? null)) throw forbidden('That cursor belongs to another member');
     return this.slice(id, snap.post_ids, snap.reasons, offset, size);
   }
 
-  private slice(id: string, postIds: number[], reasons: string[], offset: number, size: number): Page<FeedEntry> {
+  /** `total` is the snapshot's length when only its head was passed in. */
+  private slice(id: string, postIds: number[], reasons: string[], offset: number, size: number, total = postIds.length): Page<FeedEntry> {
     const end = Math.min(postIds.length, offset + size);
     const nodes: FeedEntry[] = [];
     const cursors: string[] = [];
@@ -174,7 +232,7 @@ export class FeedService {
       nodes.push({ postId: postIds[i], reason: reasons[i], rank: i + 1 });
       cursors.push(encodeCursor([id, i + 1]));
     }
-    return { nodes, cursors, hasNextPage: end < postIds.length, hasPreviousPage: offset > 0 };
+    return { nodes, cursors, hasNextPage: end < total, hasPreviousPage: offset > 0 };
   }
 
   async markSeen(postIds: number[], viewer: Viewer | null): Promise<number> {
@@ -202,7 +260,7 @@ export class FeedService {
 
   /** The top of the viewer's FOR_YOU feed as it ranks now (feedUpdates compares successive tops). */
   async top(viewer: Viewer, n: number): Promise<FeedEntry[]> {
-    return (await this.forYou(viewer)).slice(0, n).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
+    return (await this.forYou(viewer)).ranked.slice(0, n).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
   }
 
   /**

@@ -43,19 +43,3 @@ export async function loadInteractionGraph(m: EntityManager): Promise<Interactio
   }
   return { postIds, lists: [...byUser.values()], edges: rows.length };
 }
-
-/** One member's items (post ids) in the same graph, read fresh for fold-in: only their own rows. */
-export async function userItems(m: EntityManager, userId: number): Promise<number[]> {
-  const rows: Array<{ id: number }> = await m.query(
-    `WITH RECURSIVE mine AS (
-        SELECT post_id AS id FROM bookmarks WHERE user_id = $1
-        UNION SELECT post_id FROM votes WHERE user_id = $1 AND value = 1
-        UNION SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL),
-      up AS (SELECT p.id, p.parent_id FROM posts p JOIN mine ON mine.id = p.id
-        UNION SELECT p.id, p.parent_id FROM posts p JOIN up ON p.id = up.parent_id)
-     SELECT DISTINCT up.id FROM up JOIN posts i ON i.id = up.id
-      WHERE up.parent_id IS NULL AND i.deleted_at IS NULL AND i.status = 'PUBLISHED'`,
-    [userId],
-  );
-  return rows.map((r) => r.id);
-}

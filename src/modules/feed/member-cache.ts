@@ -1,0 +1,124 @@
+import type { Ranked } from './rank';
+
+/**
+ * Each member's FOR_YOU ranking, kept per process between requests. Ranking a member from cold
+ * costs several candidate queries and a recommender call; their next page-one request, a
+ * feedUpdates re-rank or a reload usually finds nothing changed, and then costs one state read.
+ *
+ * An entry is used only while all of these hold:
+ * - the member's state digest is the one it was built from (`member-state.ts`): any vote,
+ *   bookmark, follow, post or dismissal of theirs, from any process, misses at once;
+ * - the content epoch is unchanged: a post published or taken down anywhere (the pub/sub topics
+ *   cross processes) bumps it, so new posts rank in and removed ones leave every member's top;
+ * - it is younger than `TTL_MS`, which bounds how long hot scores and freshness can drift.
+ * Marking posts seen keeps the merged list and only filters it again.
+ */
+
+/** Hot and fresh move by the minute; freshness halves over two days. */
+const TTL_MS = 60_000;
+/** The anonymous feed is the shared hot and fresh lists, which are themselves kept 5 s. */
+const ANON_TTL_MS = 5_000;
+/** About 60 KB an entry (a merged list of ~1,000 posts): at most ~120 MB per process. */
+const MAX_ENTRIES = 2_000;
+
+export interface MemberFeed {
+  key: string;
+  builtAt: number;
+  /** Every candidate merged and scored, before the seen filter and author diversity. */
+  merged: Ranked[];
+  seenKey: string | null;
+  /** `merged` after the rules and diversity: the feed, in order. */
+  ranked: Ranked[];
+  /** The snapshot already written for `ranked`, reused by page-one requests until `ranked` changes. */
+  snapshotId: string | null;
+}
+
+/** A member's collaborative scores: they change with the model and the member's items only. */
+interface Scores {
+  key: string;
+  scored: Array<{ postId: number; score: number }>;
+}
+
+interface Scope {
+  epoch: number;
+  entries: Map<number, MemberFeed>;
+  scores: Map<number, Scores>;
+  stats: { hits: number; misses: number; refilters: number };
+}
+
+const scopes = new WeakMap<object, Scope>();
+
+function scopeOf(owner: object): Scope {
+  let s = scopes.get(owner);
+  if (!s) scopes.set(owner, (s = { epoch: 0, entries: new Map(), scores: new Map(), stats: { hits: 0, misses: 0, refilters: 0 } }));
+  return s;
+}
+
+/** Id 0 holds the anonymous feed. */
+const ANONYMOUS = 0;
+
+export function contentEpoch(owner: object): number {
+  return scopeOf(owner).epoch;
+}
+
+/** A post became visible or was taken down: every cached ranking is stale. */
+export function bumpContentEpoch(owner: object): void {
+  const s = scopeOf(owner);
+  s.epoch++;
+  s.entries.clear();
+}
+
+export function cachedFeed(owner: object, memberId: number | null, key: string): MemberFeed | null {
+  const s = scopeOf(owner);
+  const id = memberId ?? ANONYMOUS;
+  const e = s.entries.get(id);
+  const ttl = id === ANONYMOUS ? ANON_TTL_MS : TTL_MS;
+  if (!e || e.key !== key || Date.now() - e.builtAt > ttl) {
+    s.stats.misses++;
+    return null;
+  }
+  // Re-inserted so the Map's order is least recently used first.
+  s.entries.delete(id);
+  s.entries.set(id, e);
+  s.stats.hits++;
+  return e;
+}
+
+export function storeFeed(owner: object, memberId: number | null, e: MemberFeed): void {
+  const s = scopeOf(owner);
+  const id = memberId ?? ANONYMOUS;
+  s.entries.delete(id);
+  s.entries.set(id, e);
+  while (s.entries.size > MAX_ENTRIES) s.entries.delete(s.entries.keys().next().value as number);
+}
+
+/**
+ * The recommender's answer for a member, kept across content epochs: a new post is not in the
+ * model, and the posts it names are re-checked for visibility on every use (`describe`), so a
+ * busy community's publishing does not send every member back to the inference pool.
+ */
+export function cachedScores(owner: object, memberId: number, key: string): Scores['scored'] | null {
+  const s = scopeOf(owner);
+  const e = s.scores.get(memberId);
+  if (!e || e.key !== key) return null;
+  s.scores.delete(memberId);
+  s.scores.set(memberId, e);
+  return e.scored;
+}
+
+export function storeScores(owner: object, memberId: number, key: string, scored: Scores['scored']): void {
+  const s = scopeOf(owner);
+  s.scores.delete(memberId);
+  s.scores.set(memberId, { key, scored });
+  while (s.scores.size > MAX_ENTRIES) s.scores.delete(s.scores.keys().next().value as number);
+}
+
+export function noteRefilter(owner: object): void {
+  scopeOf(owner).stats.refilters++;
+}
+
+/** Hit and miss counts since start, for benchmarks and metrics. */
+export function feedCacheStats(owner: object): { hits: number; misses: number; refilters: number; entries: number } {
+  const s = scopeOf(owner);
+  return { ...s.stats, entries: s.entries.size };
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createPost, signUp, startTestServer, type TestServer } from '../support/harness';
+
+// Two servers over one database with one token secret: two processes behind a load balancer, each
+// with its own cached rankings and, without Redis, no events from the other.
+let a: TestServer, b: TestServer;
+type U = Awaited<ReturnType<typeof signUp>>;
+let writer: U, mod: U;
+
+const FEED = `query($first: Int, $after: String) { feed(mode: FOR_YOU, first: $first, after: $after) {
+  edges { node { rank reason post { id title } } } pageInfo { hasNextPage endCursor } } }`;
+type Item = { rank: number; reason: string; post: { id: string; title: string } };
+
+async function page(t: TestServer, token: string, first = 20, after?: string) {
+  const res = await t.gql(FEED, { first, after }, token);
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return {
+    items: res.data.feed.edges.map((e: { node: Item }) => e.node) as Item[],
+    pageInfo: res.data.feed.pageInfo as { hasNextPage: boolean; endCursor: string },
+    sql: res.extensions?.sqlQueries as number,
+  };
+}
+
+beforeAll(async () => {
+  const secret = randomBytes(32).toString('hex');
+  a = await startTestServer({}, { TOKEN_SECRET: secret });
+  b = await startTestServer({}, { TOKEN_SECRET: secret }, { databaseUrl: a.databaseUrl });
+  writer = await signUp(a, 'writer');
+  mod = await signUp(a, 'mod', 'MODERATOR');
+  const other = await signUp(a, 'other');
+  for (const [who, title, tags] of [
+    [writer, 'Elixir supervisors', ['elixir']], [other, 'Elixir releases', ['elixir']], [writer, 'Go generics', ['go']],
+    [other, 'Go modules', ['go']], [writer, 'Zig comptime', ['zig']], [other, 'Zig allocators', ['zig']],
+  ] as const) await createPost(a, who.token, { kind: 'QUESTION', title, body: 'Details.', tags: [...tags] });
+});
+afterAll(async () => {
+  await b.close();
+  await a.close();
+});
+
+describe('cached FOR_YOU rankings', () => {
+  it('serve a repeated first page from the same snapshot without ranking or writing again', async () => {
+    const member = await signUp(a, 'repeat');
+    await a.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: (await a.gql(`{ tag(name: "go") { id } }`)).data.tag.id }, member.token);
+    const first = await page(a, member.token, 2);
+    const again = await page(a, member.token, 2);
+    expect(again.items).toEqual(first.items);
+    expect(again.pageInfo.endCursor).toBe(first.pageInfo.endCursor);
+    expect(again.sql).toBeLessThan(first.sql);
+    const next = await page(a, member.token, 2, again.pageInfo.endCursor);
+    expect(next.items.map((i) => i.rank)).toEqual([3, 4]);
+    const shown = new Set(first.items.map((i) => i.post.id));
+    expect(next.items.filter((i) => shown.has(i.post.id))).toEqual([]);
+  });
+
+  it('reflect an interaction made through another server on the very next request', async () => {
+    const member = await signUp(a, 'roamer');
+    const before = await page(a, member.token);
+    expect(before.items.map((i) => i.reason)).not.toContain('because you follow #elixir');
+    const elixir = (await b.gql(`{ tag(name: "elixir") { id } }`)).data.tag.id;
+    const followed = await b.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: elixir }, member.token);
+    expect(followed.data.follow.following).toBe(true);
+    const after = await page(a, member.token);
+    expect(after.items.filter((i) => i.reason === 'because you follow #elixir').map((i) => i.post.title).sort()).toEqual(['Elixir releases', 'Elixir supervisors']);
+  });
+
+  it('drop a post that moderation takes down, keeping the page full', async () => {
+    const member = await signUp(a, 'watcher');
+    const zig = (await a.gql(`{ tag(name: "zig") { id } }`)).data.tag.id;
+    await a.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: zig }, member.token);
+    const before = await page(a, member.token, 3);
+    expect(before.items).toHaveLength(3);
+    const hidden = before.items[0].post;
+    await a.gql(`mutation($id: ID!) { moderate(subjectId: $id, action: HIDE, reason: "test") { sequence } }`, { id: hidden.id }, mod.token);
+    const after = await page(a, member.token, 3);
+    expect(after.items.map((i) => i.post.id)).not.toContain(hidden.id);
+    expect(after.items).toHaveLength(3);
+  });
+});
