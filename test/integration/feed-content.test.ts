@@ -1,0 +1,82 @@
+/**
+ * Cold start through text: a post nobody has touched yet, sharing no tag with anything a member
+ * engaged with, reaches that member when its text is close to what they bookmarked, with the
+ * content reason. Runs the real pool (moderation and the committed text encoder); without the
+ * pool the same post gets no content reason, so the encoder is what carries it.
+ */
+import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
+
+const FEED = `query { feed(mode: FOR_YOU, first: 50) { edges { node { reason post { id title } } } } }`;
+type Item = { reason: string; post: { id: string; title: string } };
+
+const BOOKMARKED = [
+  { title: 'How do I merge two pandas DataFrames on a shared column?', body: 'I have two DataFrames with an id column and want one DataFrame holding the columns of both, like a SQL join.' },
+  { title: 'Group a pandas DataFrame by one column and sum the others', body: 'groupby on my DataFrame returns the wrong shape when I try to sum several numeric columns.' },
+  { title: 'Drop the rows of a pandas DataFrame that contain NaN values', body: 'Some rows of my DataFrame have missing values and I want a DataFrame without them.' },
+];
+const SIMILAR = { title: 'Joining pandas DataFrames on an index column', body: 'How can I combine two DataFrames whose index holds the same keys, keeping the columns of both?' };
+const UNRELATED = { title: 'Configure an nginx reverse proxy for a WebSocket server', body: 'The upgrade headers are lost when nginx forwards connections to my backend.' };
+
+async function scenario(t: TestServer, moderated: boolean) {
+  const author = await signUp(t, 'analyst');
+  const newcomer = await signUp(t, 'newcomer');
+  const reader = await signUp(t, 'reader');
+  const mod = await signUp(t, 'mod', 'MODERATOR');
+  const published = (id: string) =>
+    waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+  const bookmarked: string[] = [];
+  for (const p of BOOKMARKED) bookmarked.push(await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['dataframes'] }));
+  if (moderated) for (const id of bookmarked) await published(id);
+  for (const id of bookmarked) {
+    const res = await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
+    expect(res.errors).toBeUndefined();
+  }
+  const similar = await createPost(t, newcomer.token, { kind: 'QUESTION', ...SIMILAR, tags: ['howto'] });
+  const unrelated = await createPost(t, newcomer.token, { kind: 'QUESTION', ...UNRELATED, tags: ['servers'] });
+  if (moderated) for (const id of [similar, unrelated]) await published(id);
+  const res = await t.gql(FEED, {}, reader.token);
+  expect(res.errors).toBeUndefined();
+  const items = res.data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+  return { items, similar, unrelated, bookmarked, reader };
+}
+
+describe('content cold start with the text encoder', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startModeratedServer();
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('brings a brand-new post with no shared tags to a member who bookmarked similar posts, saying why', async () => {
+    const { items, similar, unrelated, bookmarked } = await scenario(t, true);
+    expect(items.find((i) => i.post.id === similar)).toEqual({ reason: 'similar to posts you bookmarked', post: { id: similar, title: SIMILAR.title } });
+    const other = items.find((i) => i.post.id === unrelated);
+    expect(other?.reason).not.toBe('similar to posts you bookmarked');
+    const stored = await t.app.db.query(`SELECT count(*)::int AS n, min(array_length(vector, 1)) AS dim FROM post_embeddings`);
+    expect(stored[0].n).toBeGreaterThanOrEqual(5);
+    expect(stored[0].dim).toBeGreaterThan(64);
+
+    const related = await t.gql(`query($id: ID!) { relatedPosts(postId: $id, first: 5) { reason post { id } } }`, { id: bookmarked[0] });
+    expect(related.errors).toBeUndefined();
+    const list = related.data.relatedPosts as Array<{ reason: string; post: { id: string } }>;
+    expect(list.map((r) => r.post.id)).toContain(similar);
+    expect(list.find((r) => r.post.id === similar)!.reason).toBe('on a similar subject');
+    expect(list.map((r) => r.post.id)).not.toContain(unrelated);
+  }, 90_000);
+});
+
+describe('content cold start without the inference pool', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  it('still serves the feed and related posts from tags, without the content reason', async () => {
+    const { items, similar, bookmarked } = await scenario(t, false);
+    expect(items.map((i) => i.post.id)).toContain(similar);
+    expect(items.find((i) => i.post.id === similar)!.reason).not.toBe('similar to posts you bookmarked');
+    const related = await t.gql(`query($id: ID!) { relatedPosts(postId: $id, first: 5) { post { id } } }`, { id: bookmarked[0] });
+    expect(related.data.relatedPosts.map((r: { post: { id: string } }) => r.post.id)).not.toContain(similar);
+  });
+});
