@@ -60,6 +60,8 @@ export async function paginate<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   key: SortKey<T>,
   args: PageArgs,
+  /** Runs the finished query; callers that also select related rows in it read them here. */
+  fetch: (qb: SelectQueryBuilder<T>) => Promise<T[]> = (q) => q.getMany(),
 ): Promise<Page<T>> {
   const { size, backward } = checkPageArgs(args);
   const cursor = backward ? args.before : args.after;
@@ -72,7 +74,7 @@ export async function paginate<T extends ObjectLiteral>(
   }
   const dir = backward ? 'ASC' : 'DESC';
   key.expressions.forEach((expr, i) => (i === 0 ? qb.orderBy(expr, dir) : qb.addOrderBy(expr, dir)));
-  const rows = await qb.limit(size + 1).getMany();
+  const rows = await fetch(qb.limit(size + 1));
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();

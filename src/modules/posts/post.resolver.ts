@@ -1,9 +1,11 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { RequestContext } from '../../context/request-context';
 import { notFound } from '../../shared/errors';
 import { expectGlobalId } from '../../shared/global-id';
 import { TOPIC, type Topics } from '../../shared/pubsub';
 import { ConnectionArgs, toConnection } from '../../server/graphql/connection';
+import { connectionItemFields } from '../../server/graphql/lookahead';
 import { TagType, presentTag } from '../tags/tag.types';
 import { UserType, presentUser } from '../users/user.types';
 import {
@@ -28,19 +30,23 @@ export class PostResolver {
     @Arg('orderBy', () => PostOrderEnum, { defaultValue: 'NEW', description: 'Ordering; NEW by default. BEST needs `filter.kind: ANSWER`.' }) orderBy: PostOrderEnum,
     @Args() page: ConnectionArgs,
     @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    const result = await ctx.services.posts.list(
-      {
-        tag: filter?.tag,
-        kind: filter?.kind,
-        authorId: filter?.authorId ? expectGlobalId(filter.authorId, 'User') : null,
-        parentId: filter?.parentId ? expectGlobalId(filter.parentId, 'Post') : null,
-        topLevelOnly: !filter?.kind && !filter?.parentId,
-      },
-      orderBy,
-      page,
-      ctx.viewer,
-    );
+    const postFilter = {
+      tag: filter?.tag,
+      kind: filter?.kind,
+      authorId: filter?.authorId ? expectGlobalId(filter.authorId, 'User') : null,
+      parentId: filter?.parentId ? expectGlobalId(filter.parentId, 'Post') : null,
+      topLevelOnly: !filter?.kind && !filter?.parentId,
+    };
+    const itemFields = connectionItemFields(info);
+    if (!itemFields.has('author') && !itemFields.has('tags')) {
+      return toConnection(await ctx.services.posts.list(postFilter, orderBy, page, ctx.viewer), presentPost);
+    }
+    // The page's authors and tags come with it; priming the loaders saves their round trips.
+    const { page: result, authors, tags } = await ctx.services.posts.listWithAuthorsAndTags(postFilter, orderBy, page, ctx.viewer);
+    for (const user of authors) ctx.loaders.user.prime(user.id, user);
+    for (const [postId, postTags] of tags) ctx.loaders.tagsOfPost.prime(postId, postTags);
     return toConnection(result, presentPost);
   }
 

@@ -3,7 +3,11 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { type Page, type PageArgs, type SortKey, paginate } from '../../shared/pagination';
 import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 import type { UnitOfWork } from '../../shared/db/unit-of-work';
+import type { TagEntity } from '../tags/tag.entity';
 import { TagService } from '../tags/tag.service';
+import { UserEntity } from '../users/user.entity';
+import { rawHydrator } from '../../shared/db/hydrate';
+import { rawManyPrepared } from '../../shared/db/prepared';
 import { isStaff, type Viewer } from '../users/user.service';
 import { PostEntity, type PostKind } from './post.entity';
 import { allowedParents, checkBody, checkTags, checkTitle } from './post.rules';
@@ -20,6 +24,13 @@ export interface PostFilter {
   parentId?: number | null;
   /** Questions, articles and discussions only: what a list of posts shows unless asked otherwise. */
   topLevelOnly?: boolean;
+}
+
+export interface PageWithRelated {
+  page: Page<PostEntity>;
+  authors: UserEntity[];
+  /** Every post of the page, in tag-name order; empty when it has none. */
+  tags: Map<number, TagEntity[]>;
 }
 
 export interface CreatePostInput {
@@ -78,6 +89,34 @@ export class PostService {
   }
 
   async list(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null): Promise<Page<PostEntity>> {
+    const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
+    return paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => (await rawManyPrepared(this.uow.manager, qb)).map(post));
+  }
+
+  /**
+   * `list` with each post's author and tags read by the same statement: a page that shows them
+   * costs one round trip instead of three (posts, then the user and tag loaders' batches).
+   */
+  async listWithAuthorsAndTags(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null): Promise<PageWithRelated> {
+    const authors = new Map<number, UserEntity>();
+    const tags = new Map<number, TagEntity[]>();
+    const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
+    const user = rawHydrator<UserEntity>(this.uow.manager.connection.getMetadata(UserEntity), 'u');
+    const result = await paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => {
+      const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
+        .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
+        .addSelect('u')
+        .addSelect(TagService.jsonOfPost('p.id'), 'p_tags'));
+      for (const r of rows) {
+        tags.set(r.p_id, this.tags.fromJson(r.p_tags));
+        if (!authors.has(r.u_id)) authors.set(r.u_id, user(r));
+      }
+      return rows.map(post);
+    });
+    return { page: result, authors: [...authors.values()], tags };
+  }
+
+  private filtered(filter: PostFilter, order: PostOrder, viewer: Viewer | null): SelectQueryBuilder<PostEntity> {
     const qb = this.visible(viewer);
     if (filter.kind) qb.andWhere('p.kind = :kind', { kind: filter.kind });
     else if (filter.topLevelOnly) qb.andWhere('p.parent_id IS NULL');
@@ -90,7 +129,7 @@ export class PostService {
       );
     }
     if (order === 'BEST' && filter.kind !== 'ANSWER') throw badInput('BEST ordering applies to answers only', 'orderBy');
-    return paginate(qb, SORT_KEYS[order], page);
+    return qb;
   }
 
   async create(input: CreatePostInput, viewer: Viewer | null): Promise<PostEntity> {
