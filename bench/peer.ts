@@ -73,6 +73,8 @@ const fromPostGraphile = (data: any): { rows: Row[]; hasNextPage: boolean } => (
 
 interface Child {
   url: string;
+  /** CPU time (user + system) the server process has used so far, in ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -81,14 +83,19 @@ async function startChild(script: string, databaseUrl: string, execArgv: string[
     execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, GRAPHILE_ENV: 'production' },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let cpuReply: ((usage: NodeJS.CpuUsage) => void) | undefined;
   const url = await new Promise<string>((resolve, reject) => {
-    child.on('message', (m: { type: 'ready'; url: string } | { type: 'failed'; error: string }) =>
-      m.type === 'ready' ? resolve(m.url) : reject(new Error(`${script}: ${m.error}`)));
+    child.on('message', (m: { type: 'ready'; url: string } | { type: 'failed'; error: string } | { type: 'cpu'; usage: NodeJS.CpuUsage }) =>
+      m.type === 'cpu' ? cpuReply?.(m.usage) : m.type === 'ready' ? resolve(m.url) : reject(new Error(`${script}: ${m.error}`)));
     void exited.then(() => reject(new Error(`${script} exited before it was ready`)));
     child.send({ url: databaseUrl });
   });
   return {
     url,
+    cpuMs: () => new Promise<number>((resolve) => {
+      cpuReply = (u) => resolve((u.user + u.system) / 1000);
+      child.send({ cmd: 'cpu' });
+    }),
     async stop() {
       if (child.exitCode !== null) return;
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -175,12 +182,15 @@ async function main(argv: string[]): Promise<void> {
 
     const jobs = servers.map((s) => ({ url: s.child.url, body: JSON.stringify({ query: s.query, variables: { first: 20 } }), connections }));
     if (warmup > 0) for (const job of jobs) await load({ ...job, durationSeconds: warmup });
-    const results: PeerLoadResult[][] = servers.map(() => []);
+    const results: Array<Array<PeerLoadResult & { cpuPerRequest: number }>> = servers.map(() => []);
     for (let round = 1; round <= rounds; round++) {
       for (const [i, s] of servers.entries()) {
+        const cpuBefore = await s.child.cpuMs();
         const r = await load({ ...jobs[i], durationSeconds: duration });
-        results[i].push(r);
-        console.log(`round ${round} ${s.name.padEnd(12)} ${r.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms  failures ${r.failures}`);
+        const cpuPerRequest = ((await s.child.cpuMs()) - cpuBefore) / Math.max(1, r.totalRequests);
+        results[i].push({ ...r, cpuPerRequest });
+        console.log(`round ${round} ${s.name.padEnd(12)} ${r.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms  ` +
+          `server CPU ${cpuPerRequest.toFixed(2)} ms/request  failures ${r.failures}`);
         // Requests autocannon abandoned at its deadline are still being served; let them finish.
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -191,14 +201,15 @@ async function main(argv: string[]): Promise<void> {
       requestsPerSecond: median(results[i].map((r) => r.requestsPerSecond)),
       p50: median(results[i].map((r) => r.latencyMs.p50)),
       p99: median(results[i].map((r) => r.latencyMs.p99)),
+      cpuMsPerRequest: Number(median(results[i].map((r) => r.cpuPerRequest)).toFixed(3)),
       failures: results[i].reduce((n, r) => n + r.failures, 0),
     }));
     const ratio = summary[0].requestsPerSecond / summary[1].requestsPerSecond;
     console.log(JSON.stringify({ summary, ratio: Number(ratio.toFixed(3)) }));
     console.log(`\nmedian of ${rounds} rounds × ${duration} s, ${connections} connections:`);
-    console.log('| server | req/s | p50 (ms) | p99 (ms) | failures |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const s of summary) console.log(`| ${s.server} | ${s.requestsPerSecond.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.failures} |`);
+    console.log('| server | req/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | failures |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const s of summary) console.log(`| ${s.server} | ${s.requestsPerSecond.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.cpuMsPerRequest.toFixed(2)} | ${s.failures} |`);
     console.log(`\nColloquy / PostGraphile: ${ratio.toFixed(2)}`);
     if (summary.some((s) => s.failures > 0)) process.exitCode = 1;
   } finally {

@@ -40,6 +40,7 @@ async function serve(databaseUrl: string): Promise<void> {
   process.once('SIGTERM', stop);
   process.on('message', (m: { cmd?: string }) => {
     if (m.cmd === 'stop') stop();
+    if (m.cmd === 'cpu') process.send!({ type: 'cpu', usage: process.cpuUsage() });
   });
   process.send!({ type: 'ready', url: `http://127.0.0.1:${port}/graphql` });
 }
