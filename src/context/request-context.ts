@@ -38,45 +38,74 @@ export interface RequestContext {
   push?: (event: unknown) => boolean;
 }
 
+/**
+ * A class rather than an object literal with getters and closures: a subscription keeps its
+ * context for as long as it is open, and an object literal that gains properties later falls into
+ * dictionary mode (most of a kilobyte each). With fixed fields and methods on the prototype, ten
+ * thousand open dashboards keep ten thousand small objects.
+ */
+class OperationContext implements RequestContext {
+  readonly app: AppContext;
+  viewer: Viewer | null;
+  tokenExpiresAt: Date | null;
+  credential: Credential;
+  clientIp: string | null;
+  rateLimit: RequestContext['rateLimit'];
+  push: RequestContext['push'];
+  // Created on first use: most subscriptions never touch services or loaders (shared renders use
+  // contexts of their own), so at thousands of dashboards eager DataLoaders would be most of the
+  // memory per connection.
+  private read: Services | undefined;
+  private cachedLoaders: Loaders | undefined;
+
+  constructor(app: AppContext, viewer: Viewer | null, tokenExpiresAt: Date | null, caller: { credential?: Credential; clientIp?: string | null }) {
+    this.app = app;
+    this.viewer = viewer;
+    this.tokenExpiresAt = tokenExpiresAt;
+    this.credential = caller.credential ?? (viewer ? SESSION : ANONYMOUS);
+    this.clientIp = caller.clientIp ?? null;
+    this.rateLimit = null;
+    this.push = undefined;
+    this.read = undefined;
+    this.cachedLoaders = undefined;
+  }
+
+  private get options() {
+    return { automaticModeration: this.app.inference !== null, recommender: this.app.recommender };
+  }
+
+  get services(): Services {
+    return (this.read ??= services(autoCommit(this.app.db.manager), this.app.pubSub.pubSub, this.options));
+  }
+
+  get loaders(): Loaders {
+    return (this.cachedLoaders ??= createLoaders(this.services, this.viewer));
+  }
+
+  set loaders(value: Loaders) {
+    this.cachedLoaders = value;
+  }
+
+  async mutate<T>(fn: (s: Services) => Promise<T>): Promise<T> {
+    const { app } = this;
+    const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub, this.options)), (err) => app.log.error({ err }, 'after-commit hook failed'));
+    // Rows changed: anything cached before the write is stale for the rest of this operation.
+    this.refreshLoaders();
+    return result;
+  }
+
+  refreshLoaders(): void {
+    this.cachedLoaders = undefined;
+  }
+}
+
 export function createRequestContext(
   app: AppContext,
   viewer: Viewer | null,
   tokenExpiresAt: Date | null = null,
   caller: { credential?: Credential; clientIp?: string | null } = {},
 ): RequestContext {
-  const opts = { automaticModeration: app.inference !== null, recommender: app.recommender };
-  // Created on first use: a subscription holds its context for as long as it is open, and most
-  // never touch services or loaders (shared renders use contexts of their own), so at thousands of
-  // dashboards eager DataLoaders would be most of the memory per connection.
-  let read: Services | undefined;
-  let loaders: Loaders | undefined;
-  const ctx: RequestContext = {
-    app,
-    viewer,
-    tokenExpiresAt,
-    credential: caller.credential ?? (viewer ? SESSION : ANONYMOUS),
-    clientIp: caller.clientIp ?? null,
-    rateLimit: null,
-    get services() {
-      return (read ??= services(autoCommit(app.db.manager), app.pubSub.pubSub, opts));
-    },
-    get loaders() {
-      return (loaders ??= createLoaders(ctx.services, ctx.viewer));
-    },
-    set loaders(value) {
-      loaders = value;
-    },
-    mutate: async (fn) => {
-      const result = await inTransaction(app.db, (uow) => fn(services(uow, app.pubSub.pubSub, opts)), (err) => app.log.error({ err }, 'after-commit hook failed'));
-      // Rows changed: anything cached before the write is stale for the rest of this operation.
-      ctx.refreshLoaders();
-      return result;
-    },
-    refreshLoaders: () => {
-      loaders = undefined;
-    },
-  };
-  return ctx;
+  return new OperationContext(app, viewer, tokenExpiresAt, caller);
 }
 
 /**

@@ -106,70 +106,151 @@ function hubFor(pubSub: AppPubSub): VerdictHub {
   return hub;
 }
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * Backfill then live, with no gap and no duplicate (as Ozone's subscribeLabels): the inbox opens
  * before the backfill query, events already sent are skipped by id, and an id that jumps ahead is
  * filled from the database first. Appends commit in id order (event-store.ts), so "after id N" is a
  * complete description of what a client has seen.
  */
-export async function* verdictStream(o: StreamOptions): AsyncGenerator<ModerationEventRecord> {
-  await o.authorize();
-  const hub = hubFor(o.pubSub);
-  const box = hub.open(o.viewerId); // receives events from now on, before the backfill reads
-  try {
-    let last: bigint | null = null;
-    const emit = function* (r: ModerationEventRecord) {
-      last = BigInt(r.id);
-      o.checkToken();
-      if (o.accept(r)) yield r;
-    };
-    // While the stream waits with nothing queued, the hub hands it live events synchronously: no
-    // generator step and no promise per subscriber, which is what delivery to thousands of
-    // dashboards costs otherwise. What needs the database or may end the stream (an id gap, an
-    // expired token) declines, and the event takes the generator path below.
-    const direct = o.push && ((r: ModerationEventRecord): boolean => {
-      try {
-        const id = BigInt(r.id);
-        if (last !== null && id <= last) return true;
-        if (last !== null && id > last + 1n) return false;
-        o.checkToken();
-        if (o.accept(r) && !o.push!(r)) return false;
-        last = id;
-        return true;
-      } catch {
-        return false;
+export function verdictStream(o: StreamOptions): AsyncIterableIterator<ModerationEventRecord> {
+  return new VerdictStream(o);
+}
+
+/**
+ * A hand-written iterator rather than an async generator, for two reasons that matter at
+ * thousands of open dashboards: a parked generator keeps its whole frame (every local of the
+ * stream) per subscriber, where this keeps a few fields; and return() takes effect at once, while
+ * a generator parked on its next event would only run its `finally` when one arrives.
+ */
+class VerdictStream implements AsyncIterableIterator<ModerationEventRecord> {
+  private box: Inbox | null = null;
+  private hub: VerdictHub | null = null;
+  private last: bigint | null = null;
+  /** Accepted events that next() has not returned yet. */
+  private readonly ready: ModerationEventRecord[] = [];
+  private phase: 'start' | 'backfill' | 'live' = 'start';
+  private finished = false;
+  /**
+   * While the stream waits with nothing queued, the hub hands it live events synchronously: no
+   * iterator step and no promise per subscriber, which is what delivery to thousands of
+   * dashboards costs otherwise. What needs the database or may end the stream (an id gap, an
+   * expired token) declines, and the event takes the path through next().
+   */
+  private readonly direct: ((r: ModerationEventRecord) => boolean) | null;
+
+  constructor(private readonly o: StreamOptions) {
+    this.direct = o.push ? (r) => this.deliverDirect(r) : null;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ModerationEventRecord>> {
+    try {
+      for (;;) {
+        if (this.ready.length) return { done: false, value: this.ready.shift()! };
+        if (this.finished) return DONE;
+        const wait = this.step();
+        if (wait) await wait;
       }
-    });
-    if (o.after !== null) {
-      last = parseCursor(o.after);
-      await checkRetention(o.m, last, o.retentionDays);
-      for (let rows = await page(o.m, last, null); rows.length; rows = await page(o.m, last!, null)) {
-        for (const r of rows) yield* emit(r);
-      }
+    } catch (err) {
+      this.close();
+      throw err;
     }
-    for (;;) {
-      if (!box.events.length && !box.accountChanged) {
-        box.direct = direct || null;
-        await new Promise<void>((resolve) => (box.wake = resolve));
-      }
-      box.direct = null;
-      box.wake = null;
-      if (box.accountChanged) {
-        box.accountChanged = false;
-        await o.authorize();
-      }
-      while (box.events.length) {
-        const r = box.events.shift()!;
-        const id = BigInt(r.id);
-        if (last !== null && id <= last) continue;
-        if (last !== null && id > last + 1n) {
-          // Ids jumped: events committed by another process may not have reached us yet.
-          for (const missed of await page(o.m, last, id)) yield* emit(missed);
-        }
-        yield* emit(r);
-      }
+  }
+
+  async return(): Promise<IteratorResult<ModerationEventRecord>> {
+    this.close();
+    return DONE;
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<ModerationEventRecord>> {
+    this.close();
+    throw err;
+  }
+
+  /** Moves the stream on by what is at hand; returns what to wait for, if anything. */
+  private step(): Promise<void> | null {
+    if (this.phase === 'start') return this.start();
+    if (this.phase === 'backfill') return this.backfillPage();
+    const box = this.box!;
+    box.direct = null;
+    box.wake = null;
+    if (box.accountChanged) {
+      box.accountChanged = false;
+      return this.o.authorize();
     }
-  } finally {
-    hub.close(box);
+    while (box.events.length) {
+      const r = box.events[0];
+      const id = BigInt(r.id);
+      if (this.last !== null && id <= this.last) {
+        box.events.shift();
+        continue;
+      }
+      // Ids jumped: events committed by another process may not have reached us yet.
+      if (this.last !== null && id > this.last + 1n) return this.fillGap(id);
+      box.events.shift();
+      this.emit(r);
+      if (this.ready.length) return null;
+    }
+    box.direct = this.direct;
+    return new Promise<void>((resolve) => (box.wake = resolve));
+  }
+
+  private async start(): Promise<void> {
+    await this.o.authorize();
+    this.hub = hubFor(this.o.pubSub);
+    this.box = this.hub.open(this.o.viewerId); // receives events from now on, before the backfill reads
+    if (this.finished) return this.hub.close(this.box); // returned while authorizing
+    if (this.o.after === null) {
+      this.phase = 'live';
+      return;
+    }
+    this.last = parseCursor(this.o.after);
+    await checkRetention(this.o.m, this.last, this.o.retentionDays);
+    this.phase = 'backfill';
+  }
+
+  private async backfillPage(): Promise<void> {
+    const rows = await page(this.o.m, this.last!, null);
+    if (!rows.length) this.phase = 'live';
+    for (const r of rows) this.emit(r);
+  }
+
+  private async fillGap(before: bigint): Promise<void> {
+    for (const missed of await page(this.o.m, this.last!, before)) this.emit(missed);
+  }
+
+  private emit(r: ModerationEventRecord): void {
+    this.last = BigInt(r.id);
+    this.o.checkToken();
+    if (this.o.accept(r)) this.ready.push(r);
+  }
+
+  private deliverDirect(r: ModerationEventRecord): boolean {
+    try {
+      const id = BigInt(r.id);
+      if (this.last !== null && id <= this.last) return true;
+      if (this.last !== null && id > this.last + 1n) return false;
+      this.o.checkToken();
+      if (this.o.accept(r) && !this.o.push!(r)) return false;
+      this.last = id;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private close(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.box) {
+      this.box.direct = null;
+      this.hub!.close(this.box);
+      this.box.wake?.(); // a next() parked on the inbox returns done now
+    }
   }
 }
