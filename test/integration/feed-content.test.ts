@@ -63,6 +63,22 @@ describe('content cold start with the text encoder', () => {
     expect(list.find((r) => r.post.id === similar)!.reason).toBe('on a similar subject');
     expect(list.map((r) => r.post.id)).not.toContain(unrelated);
   }, 90_000);
+
+  it('reaches a member through the tags they follow, read as text, when the post carries none of them', async () => {
+    const fan = await signUp(t, 'pandasfan');
+    const writer = await signUp(t, 'writer');
+    const mod = await signUp(t, 'mod2', 'MODERATOR');
+    const published = (id: string) =>
+      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+    const tagged = await createPost(t, writer.token, { kind: 'QUESTION', title: 'Reading a CSV file', body: 'Which reader handles quoted fields?', tags: ['pandas'] });
+    await published(tagged);
+    const tagId = (await t.gql(`{ tag(name: "pandas") { id } }`)).data.tag.id;
+    expect((await t.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: tagId }, fan.token)).errors).toBeUndefined();
+    const fresh = await createPost(t, writer.token, { kind: 'QUESTION', title: 'Pivot a pandas DataFrame from long to wide', body: 'Each row holds one measurement per date.', tags: ['reshaping'] });
+    await published(fresh);
+    const items = (await t.gql(FEED, {}, fan.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    expect(items.find((i) => i.post.id === fresh)?.reason).toBe('about topics you follow');
+  }, 60_000);
 });
 
 describe('content cold start without the inference pool', () => {

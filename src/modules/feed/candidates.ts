@@ -61,7 +61,7 @@ export function followedTags(m: EntityManager, state: MemberState): Promise<Cand
  */
 export async function contentAffinity(m: EntityManager, state: MemberState): Promise<Candidate[]> {
   // Without the encoder (disabled, busy, past its deadline) the tags alone still rank.
-  const [byTags, byText] = await Promise.all([tagSources.contentAffinity(m, state), similarContent(m, state.userId).catch(() => [] as Candidate[])]);
+  const [byTags, byText] = await Promise.all([tagSources.contentAffinity(m, state), similarContent(m, state).catch(() => [] as Candidate[])]);
   return [...byTags, ...byText];
 }
 

@@ -96,18 +96,44 @@ function unit(v: Float32Array): Float32Array | null {
   return v;
 }
 
+/**
+ * What the profile is built from: the member's state as the feed reads it in one statement
+ * (`member-state.ts`), so this source adds no query of its own for it. Ids ascend with time, so
+ * the last ones are the newest.
+ */
+export interface ContentSignals {
+  bookmarked: number[];
+  votedUp: number[];
+  /** Thread roots of everything they bookmarked, voted up or wrote (answers count as their question). */
+  items: number[];
+  followedTags: number[];
+}
+
+const tagNames = new WeakMap<object, Map<number, string>>();
+
+/** Tag names by id, cached per process (a tag keeps its name). */
+async function namesOf(m: EntityManager, ids: number[]): Promise<string[]> {
+  let names = tagNames.get(m.connection);
+  if (!names) tagNames.set(m.connection, (names = new Map()));
+  const missing = ids.filter((id) => !names!.has(id));
+  if (missing.length) {
+    const rows: Array<{ id: number; name: string }> = await m.query(`SELECT id, name FROM tags WHERE id = ANY($1)`, [missing]);
+    for (const r of rows) names.set(r.id, r.name);
+  }
+  return ids.flatMap((id) => names!.get(id) ?? []);
+}
+
 /** Per kind of engagement, the normalised mean of its vectors; `all` is the weighted profile. */
-async function profile(m: EntityManager, emb: PostEmbeddings, userId: number) {
-  const signals: Array<{ id: number; kind: Kind }> = await m.query(
-    `(SELECT post_id AS id, 'bookmarked' AS kind, created_at AS at FROM bookmarks WHERE user_id = $1 ORDER BY created_at DESC LIMIT ${SIGNALS})
-     UNION ALL (SELECT post_id, 'voted up', created_at FROM votes WHERE user_id = $1 AND value = 1 ORDER BY created_at DESC LIMIT ${SIGNALS})
-     UNION ALL (SELECT coalesce(parent_id, id), 'wrote', created_at FROM posts WHERE author_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC LIMIT ${SIGNALS})
-     UNION ALL (SELECT NULL, 'follow:' || t.name, f.created_at FROM tag_follows f JOIN tags t ON t.id = f.tag_id WHERE f.user_id = $1 ORDER BY f.created_at DESC LIMIT ${SIGNALS})`,
-    [userId],
-  );
-  const postIds = [...new Set(signals.filter((s) => s.id !== null).map((s) => s.id))];
-  const tagNames = signals.filter((s) => s.kind.startsWith('follow:')).map((s) => s.kind.slice('follow:'.length));
-  const [vectors, tagVectors] = await Promise.all([emb.vectors(m, postIds), emb.tagVectors(tagNames)]);
+async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals) {
+  const bookmarked = s.bookmarked.slice(-SIGNALS);
+  const voted = s.votedUp.slice(-SIGNALS);
+  const liked = new Set([...s.bookmarked, ...s.votedUp]);
+  const wrote = s.items.filter((id) => !liked.has(id)).slice(-SIGNALS);
+  const postIds = [...new Set([...bookmarked, ...voted, ...wrote])];
+  const [vectors, tagVectors] = await Promise.all([
+    emb.vectors(m, postIds),
+    s.followedTags.length ? namesOf(m, s.followedTags.slice(-SIGNALS)).then((names) => emb.tagVectors(names)) : new Map<string, Float32Array>(),
+  ]);
   const byKind = new Map<Kind, Float32Array>();
   const add = (kind: Kind, v: Float32Array | undefined) => {
     if (!v) return;
@@ -115,10 +141,10 @@ async function profile(m: EntityManager, emb: PostEmbeddings, userId: number) {
     if (!acc) byKind.set(kind, (acc = new Float32Array(v.length)));
     addInto(acc, v, 1);
   };
-  for (const s of signals) {
-    if (s.kind.startsWith('follow:')) add('follow', tagVectors.get(s.kind.slice('follow:'.length)));
-    else add(s.kind, vectors.get(s.id));
-  }
+  for (const id of bookmarked) add('bookmarked', vectors.get(id));
+  for (const id of voted) add('voted up', vectors.get(id));
+  for (const id of wrote) add('wrote', vectors.get(id));
+  for (const v of tagVectors.values()) add('follow', v);
   const kinds = [...byKind.entries()].flatMap(([kind, v]) => {
     const u = unit(v);
     return u ? [{ kind, v: u }] : [];
@@ -135,10 +161,10 @@ async function profile(m: EntityManager, emb: PostEmbeddings, userId: number) {
  * weaker, so a member whose interests nothing recent matches is not handed a weak match at full
  * strength.
  */
-export async function similarContent(m: EntityManager, userId: number): Promise<Candidate[]> {
+export async function similarContent(m: EntityManager, signals: ContentSignals): Promise<Candidate[]> {
   const emb = postEmbeddings(m);
   if (!emb?.version) return [];
-  const [p, recent] = await Promise.all([profile(m, emb, userId), recentWindow(m)]);
+  const [p, recent] = await Promise.all([profile(m, emb, signals), recentWindow(m)]);
   if (!p?.all) return [];
   const vectors = await emb.vectors(m, recent.map((r) => r.id));
   const scored: Candidate[] = [];
