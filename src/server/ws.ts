@@ -10,6 +10,7 @@ import { admitOperation } from './rate-limit';
 import type { Credential } from '../modules/access/scopes';
 import { createSubscriptionFanout } from './subscription-fanout';
 import { createPersistedQueries, type PersistedQueries } from './persisted-queries';
+import { createSocketExpiry } from './socket-expiry';
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -41,15 +42,16 @@ const DOCUMENT_CACHE_SIZE = 500;
  * one per subscriber. Bounded: the oldest entry goes first.
  */
 function documentCache(schema: GraphQLSchema, rules: typeof specifiedRules) {
-  const cache = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] } | { document?: undefined; errors: readonly GraphQLError[] }>();
+  type Entry = { query: string; errors: readonly GraphQLError[] } & ({ document: DocumentNode } | { document?: undefined });
+  const cache = new Map<string, Entry>();
   return (query: string) => {
     let entry = cache.get(query);
     if (!entry) {
       try {
         const document = parse(query);
-        entry = { document, errors: validate(schema, document, rules) };
+        entry = { query, document, errors: validate(schema, document, rules) };
       } catch (err) {
-        entry = { errors: [err as GraphQLError] };
+        entry = { query, errors: [err as GraphQLError] };
       }
       if (cache.size >= DOCUMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(query, entry);
@@ -66,6 +68,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
   const documents = documentCache(schema, rules);
   const analyze = createOperationAnalyzer(schema);
   const persisted = options.persistedQueries ?? createPersistedQueries(app.config.persistedQueries);
+  const expiry = createSocketExpiry((socket) => socket.close(4401, 'Token expired'));
   const fanout = createSubscriptionFanout({
     enabled: options.sharedExecution ?? true,
     formatResult: (result) => ({ ...result, errors: result.errors && format(result.errors) }),
@@ -77,6 +80,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
     {
       schema,
       subscribe: (args) => fanout.subscribe(args),
+      onClose: (ctx) => expiry.forget(ctx.extra.socket),
       onConnect: async (ctx) => {
         try {
           const { viewer, expiresAt, credential } = await resolveViewer(app, tokenFrom(ctx.connectionParams));
@@ -84,11 +88,10 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
           (ctx.extra as Extra).expiresAt = expiresAt ?? null;
           (ctx.extra as Extra).credential = credential;
           (ctx.extra as Extra).clientIp = ctx.extra.request?.socket.remoteAddress ?? null;
-          if (expiresAt) {
-            // A socket must not outlive the token that opened it.
-            const ms = Math.max(0, expiresAt.getTime() - Date.now());
-            setTimeout(() => ctx.extra.socket.close(4401, 'Token expired'), Math.min(ms, 2 ** 31 - 1)).unref();
-          }
+          // A socket must not outlive the token that opened it.
+          if (expiresAt) expiry.watch(ctx.extra.socket, expiresAt);
+          // Nor need the token stay in memory for as long as the socket is open.
+          for (const key of ['authorization', 'Authorization', 'token']) delete (ctx.connectionParams as Record<string, unknown> | undefined)?.[key];
           // The upgrade request (headers, socket refs) is not needed after the handshake; dropping it
           // saves a few KB per connection, which adds up at 10,000 dashboards.
           (ctx.extra as { request?: unknown }).request = undefined;
@@ -100,14 +103,18 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
       onSubscribe: async (ctx, id, payload) => {
         const source = await persisted.resolve(payload);
         if (source.errors) return source.errors;
-        const { document, errors } = documents(source.query);
+        const { document, errors, query } = documents(source.query);
         if (!document) return [...errors];
         if (errors.length) return [...errors];
+        // graphql-ws keeps the subscribe message for the subscription's lifetime: point it at the
+        // cached text, so thousands of dashboards share one copy of the same document.
+        if (payload.query === query) (payload as { query: string }).query = query;
         const { viewer = null, expiresAt = null, credential, clientIp } = ctx.extra as Extra;
         const contextValue = createRequestContext(app, viewer, expiresAt, { credential, clientIp });
         // Subscriptions are charged their cost once, when they start, like any other operation.
         const { refusal } = await admitOperation(contextValue, analyze, { document, variables: payload.variables, operationName: payload.operationName }, false);
         if (refusal) return [refusal.error];
+        contextValue.rateLimit = null; // charged; the subscription need not carry the receipt while open
         fanout.register(contextValue, { socket: ctx.extra.socket, id, viewer });
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
@@ -120,6 +127,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
 
   return {
     async close() {
+      expiry.stop();
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
