@@ -13,6 +13,7 @@ import { createPoolMetrics, type PoolMetrics } from './metrics';
 import { DEFAULTS, defaultLogger, defaultModelDirs, defaultWorkerCount, type PoolLogger, type PoolOptions } from './options';
 import { projectRoot } from './paths';
 import { ModelLoads, type Loaded } from './model-loads';
+import { unpackModeration, type PackedModeration } from './moderation/packed';
 import { Scheduler, type Slot } from './scheduling';
 import {
   BackendUnavailableError,
@@ -207,7 +208,7 @@ export class InferencePool implements InferenceClient {
       case 'init-failed':
         return this.fail(new BackendUnavailableError(msg.message));
       case 'result':
-        return this.scheduler.onResult(slot, msg.batchId, msg.outputs, msg.inferMs);
+        return this.scheduler.onResult(slot, msg.batchId, msg.packed ? this.unpack(slot, msg.batchId, msg.packed) : msg.outputs, msg.inferMs);
       case 'failed':
         return this.scheduler.onFailed(slot, msg.batchId, new InferenceFailedError(msg.message));
       case 'loaded':
@@ -218,6 +219,15 @@ export class InferencePool implements InferenceClient {
         this.log.error({ worker: slot.id, model: msg.model, err: msg.message }, 'model failed to load');
         return this.loads.onLoadFailed(msg.loadId, msg.message, this.slots);
     }
+  }
+
+  /** Result objects from a packed batch; span texts come from the inputs of the slot's batch. */
+  private unpack(slot: Slot, batchId: number, packed: PackedModeration): unknown[] {
+    // A stale answer (the batch was already settled elsewhere) is dropped by the scheduler.
+    if (slot.batch?.id !== batchId) return [];
+    const texts: string[] = [];
+    for (const c of slot.batch.chunks) for (let i = 0; i < c.length; i++) texts.push(c.call.inputs[c.offset + i] as string);
+    return unpackModeration(packed, texts);
   }
 
   private onReady(slot: Slot, msg: Extract<WorkerToPool, { type: 'ready' }>): void {

@@ -3,6 +3,7 @@
  * change both together.
  */
 import type { ModerationResult, RecommendRequest, RecommendResult } from './inference-client';
+import type { PackedModeration } from './moderation/packed';
 
 /** What each served model takes and returns per item; a new model is one more entry here. */
 export interface ModelIO {
@@ -63,7 +64,10 @@ export type WorkerToPool =
   | {
       type: 'result';
       batchId: number;
+      /** Empty when `packed` is present. */
       outputs: ModelIO[ModelName]['output'][];
+      /** Moderation results as transferred typed arrays; the pool unpacks them (moderation/packed.ts). */
+      packed?: PackedModeration;
       /** Time spent in the model (featurise + infer + explain), measured in the worker. */
       inferMs: number;
     }

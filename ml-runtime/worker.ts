@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from './backends';
 import { loadWeights } from './moderation/weights';
 import { ModerationModel } from './moderation/model';
+import { transferables, type PackedModeration } from './moderation/packed';
 import { serveRecommender } from './serve-recommender';
 import { loadEncoder } from './encoder/weights';
 import { TextEncoder } from './encoder/model';
@@ -16,6 +17,8 @@ interface Served {
   version: string;
   numItems?: number;
   run(inputs: unknown[]): unknown[];
+  /** Results as typed arrays to transfer instead of objects to clone (moderation). */
+  runPacked?(inputs: unknown[]): PackedModeration;
   dispose(): void;
 }
 
@@ -34,7 +37,12 @@ const loaders: { [M in ModelName]: (dir: string) => Served } = {
     const model = new ModerationModel(loadWeights(dir));
     // The first call compiles kernels and grows buffers; pay for it before reporting ready.
     model.run(['warm-up text for the moderation model']);
-    return { version: model.modelVersion, run: (texts) => model.run(texts as string[]), dispose: () => model.dispose() };
+    return {
+      version: model.modelVersion,
+      run: (texts) => model.run(texts as string[]),
+      runPacked: (texts) => model.runPacked(texts as string[]),
+      dispose: () => model.dispose(),
+    };
   },
   recommender: (dir) => {
     const model = serveRecommender(dir);
@@ -92,6 +100,11 @@ function handle(msg: PoolToWorker): void {
       try {
         const model = served.get(msg.model);
         if (!model) throw new Error(`model ${msg.model} is not loaded in this worker`);
+        if (model.runPacked) {
+          const packed = model.runPacked(msg.inputs);
+          port.postMessage({ type: 'result', batchId: msg.batchId, outputs: [], packed, inferMs: performance.now() - started } satisfies WorkerToPool, transferables(packed));
+          return;
+        }
         const outputs = model.run(msg.inputs) as ModelIO[ModelName]['output'][];
         post({ type: 'result', batchId: msg.batchId, outputs, inferMs: performance.now() - started });
       } catch (err) {

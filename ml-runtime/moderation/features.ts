@@ -86,6 +86,10 @@ export class Featuriser {
   private owners = new Int32Array(1024);
   private n = 0;
   private codes = new Int32Array(256);
+  /** Character offsets of the last text's tokens (`tokenCount` of them), for explanations. */
+  private starts = new Int32Array(128);
+  private ends = new Int32Array(128);
+  private t = 0;
   private shout = false;
   private readonly mask: number;
 
@@ -114,6 +118,24 @@ export class Featuriser {
     return this.ids;
   }
 
+  /** Owners of the last text's features (see `Features.owners`), valid until the next call. */
+  ownerView(): Int32Array {
+    return this.owners;
+  }
+
+  /** Start and end offsets of the last text's `tokenCount()` tokens, valid until the next call. */
+  tokenStarts(): Int32Array {
+    return this.starts;
+  }
+
+  tokenEnds(): Int32Array {
+    return this.ends;
+  }
+
+  tokenCount(): number {
+    return this.t;
+  }
+
   private scan(text: string, tokens: Token[] | undefined): void {
     this.n = 0;
     const source = text.length > this.config.maxChars ? text.slice(0, this.config.maxChars) : text;
@@ -121,6 +143,12 @@ export class Featuriser {
     let t = 0;
     TOKEN_RE.lastIndex = 0;
     for (let m = TOKEN_RE.exec(source); m !== null; m = TOKEN_RE.exec(source), t++) {
+      if (t === this.starts.length) {
+        this.starts = grow(this.starts);
+        this.ends = grow(this.ends);
+      }
+      this.starts[t] = m.index;
+      this.ends[t] = m.index + m[0].length;
       if (tokens) tokens.push({ start: m.index, end: m.index + m[0].length });
       let len: number;
       const word = m[3] !== undefined;
@@ -136,6 +164,7 @@ export class Featuriser {
       if (word && this.shout) this.push(SHOUT, t);
       if (word && len > this.config.minCharGram) this.pushCharGrams(len, t);
     }
+    this.t = t;
   }
 
   private loadFixed(s: ArrayLike<number> | string): number {
@@ -198,15 +227,17 @@ export class Featuriser {
 
   private push(hash: number, owner: number): void {
     if (this.n === this.ids.length) {
-      const ids = new Int32Array(this.n * 2);
-      ids.set(this.ids);
-      this.ids = ids;
-      const owners = new Int32Array(this.n * 2);
-      owners.set(this.owners);
-      this.owners = owners;
+      this.ids = grow(this.ids);
+      this.owners = grow(this.owners);
     }
     this.ids[this.n] = hash & this.mask;
     this.owners[this.n] = owner;
     this.n++;
   }
+}
+
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -13,9 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Featuriser, poolingScale } from './features';
-import { bagInto, tokenContributions } from './bag';
+import { bagQuantisedInto, contributionsOf, scoringTable, type ScoringTable } from './bag';
 import type { ModerationWeights } from './weights';
-import type { ExplanationSpan, ModerationLabel, ModerationResult } from '../inference-client';
+import type { ModerationResult } from '../inference-client';
+import { SpanWriter, unpackModeration, type PackedModeration } from './packed';
 
 export interface RunOptions {
   /** `flagged` (default): labels at or above their threshold; `all`; or `none`. */
@@ -31,11 +32,18 @@ export class ModerationModel {
   /** Absent when `hidden` is 0: the bag holds one logit per label (a linear model). */
   private readonly dense?: { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D };
   private readonly b2: tf.Tensor1D;
+  private readonly table: ScoringTable;
+  /**
+   * The batch's features, owners and token offsets, kept from the scoring pass so that
+   * explanations need no second tokenisation: text b's features are `[featEnd[b-1], featEnd[b])`.
+   */
+  private batch = { ids: new Int32Array(1 << 16), owners: new Int32Array(1 << 16), featEnd: new Int32Array(256), starts: new Int32Array(1 << 12), ends: new Int32Array(1 << 12), tokEnd: new Int32Array(256) };
 
   constructor(readonly weights: ModerationWeights) {
     this.modelVersion = `${weights.name}@${weights.version}`;
     this.featuriser = new Featuriser(weights.features);
     this.thresholds = Float32Array.from(weights.labels, (l) => weights.thresholds[l]);
+    this.table = scoringTable(weights.embedding, weights.dim);
     const { dim, hidden, labels } = weights;
     if (hidden > 0) {
       this.dense = {
@@ -53,23 +61,26 @@ export class ModerationModel {
   }
 
   run(texts: string[], opts: RunOptions = {}): ModerationResult[] {
+    return unpackModeration(this.runPacked(texts, opts), texts);
+  }
+
+  /** `run` as typed arrays (see packed.ts): what a worker sends back to the pool. */
+  runPacked(texts: string[], opts: RunOptions = {}): PackedModeration {
     const explain = opts.explain ?? 'flagged';
     const k = opts.topSpans ?? 3;
     const { probs, hiddenOut } = this.forward(texts, explain !== 'none');
     const { labels } = this.weights;
     const L = labels.length;
-    return texts.map((text, b) => {
-      const scores = {} as Record<ModerationLabel, number>;
-      const explanations = {} as Record<ModerationLabel, ExplanationSpan[]>;
+    const spans = new SpanWriter();
+    for (let b = 0; b < texts.length; b++) {
       let wanted = 0;
       for (let l = 0; l < L; l++) {
-        scores[labels[l]] = probs[b * L + l];
-        explanations[labels[l]] = [];
         if (explain === 'all' || (explain === 'flagged' && probs[b * L + l] >= this.thresholds[l])) wanted |= 1 << l;
       }
-      if (wanted !== 0) this.explainInto(explanations, text, hiddenOut, b, wanted, k);
-      return { modelVersion: this.modelVersion, scores, explanations };
-    });
+      if (wanted !== 0) this.explainInto(spans, hiddenOut, b, wanted, k);
+    }
+    // A buffer of its own, so that it can be transferred.
+    return { modelVersion: this.modelVersion, labels, scores: probs.slice(), ...spans.finish() };
   }
 
   dispose(): void {
@@ -77,12 +88,36 @@ export class ModerationModel {
   }
 
   private forward(texts: string[], keepHidden: boolean) {
-    const { dim, embedding, features } = this.weights;
+    const { dim, features } = this.weights;
     const B = texts.length;
     const bags = new Float32Array(B * dim);
+    const f = this.featuriser;
+    const batch = this.batch;
+    if (keepHidden && batch.featEnd.length < B) {
+      batch.featEnd = new Int32Array(B * 2);
+      batch.tokEnd = new Int32Array(B * 2);
+    }
+    let feats = 0;
+    let toks = 0;
     for (let b = 0; b < B; b++) {
-      const n = this.featuriser.hashText(texts[b]);
-      bagInto(embedding, dim, this.featuriser.view(), bags, b * dim, poolingScale(features, n), n);
+      const n = f.hashText(texts[b]);
+      bagQuantisedInto(this.table, f.view(), n, bags, b * dim, poolingScale(features, n));
+      if (!keepHidden) continue;
+      const t = f.tokenCount();
+      if (feats + n > batch.ids.length) {
+        batch.ids = grown(batch.ids, feats + n);
+        batch.owners = grown(batch.owners, feats + n);
+      }
+      if (toks + t > batch.starts.length) {
+        batch.starts = grown(batch.starts, toks + t);
+        batch.ends = grown(batch.ends, toks + t);
+      }
+      batch.ids.set(f.view().subarray(0, n), feats);
+      batch.owners.set(f.ownerView().subarray(0, n), feats);
+      batch.starts.set(f.tokenStarts().subarray(0, t), toks);
+      batch.ends.set(f.tokenEnds().subarray(0, t), toks);
+      batch.featEnd[b] = feats += n;
+      batch.tokEnd[b] = toks += t;
     }
     const dense = this.dense;
     const [probsT, hiddenT] = tf.tidy(() => {
@@ -97,33 +132,36 @@ export class ModerationModel {
     return { probs, hiddenOut };
   }
 
-  /** Texts are featurised a second time, with token offsets, only when a label needs spans. */
+  /** Spans from the features kept by `forward`: no second tokenisation of the text. */
   private explainInto(
-    out: Record<ModerationLabel, ExplanationSpan[]>,
-    text: string,
+    out: SpanWriter,
     hiddenOut: Float32Array,
     b: number,
     wanted: number,
     k: number,
   ): void {
-    const { dim, embedding, features, labels } = this.weights;
-    const f = this.featuriser.featurise(text);
-    const scale = poolingScale(features, f.ids.length);
+    const { dim, features, labels } = this.weights;
+    const { ids, owners, featEnd, starts, ends, tokEnd } = this.batch;
+    const from = b === 0 ? 0 : featEnd[b - 1];
+    const tokFrom = b === 0 ? 0 : tokEnd[b - 1];
+    const scale = poolingScale(features, featEnd[b] - from);
     const grads = this.bagGradients(hiddenOut, b);
+    // Read the (cache-friendlier) scoring table, as the score itself did.
+    const { q, scales } = this.table;
+    for (let i = 0; i < grads.length; i++) grads[i] *= scales[i % dim];
     for (let l = 0; l < labels.length; l++) {
       if ((wanted & (1 << l)) === 0) continue;
-      const contrib = tokenContributions(embedding, dim, f, scale, grads, l * dim);
-      const best: ExplanationSpan[] = [];
+      const contrib = contributionsOf(q, dim, ids, owners, from, featEnd[b], tokEnd[b] - tokFrom, scale, grads, l * dim);
+      // The k strongest positive tokens, strongest first (insertion into a list of at most k).
+      const best: number[] = [];
       for (let t = 0; t < contrib.length; t++) {
         const c = contrib[t];
-        if (c <= 0 || (best.length === k && c <= best[k - 1].weight)) continue;
-        const { start, end } = f.tokens[t];
+        if (c <= 0 || (best.length === k && c <= contrib[best[k - 1]])) continue;
         let i = best.length < k ? best.length : k - 1;
-        best[i] = { start, end, text: text.slice(start, end), weight: c };
-        for (; i > 0 && best[i - 1].weight < best[i].weight; i--) [best[i - 1], best[i]] = [best[i], best[i - 1]];
+        best[i] = t;
+        for (; i > 0 && contrib[best[i - 1]] < contrib[best[i]]; i--) [best[i - 1], best[i]] = [best[i], best[i - 1]];
       }
-      for (const s of best) s.weight = Math.round(s.weight * 1e4) / 1e4;
-      out[labels[l]] = best;
+      for (const t of best) out.push(b, l, starts[tokFrom + t], ends[tokFrom + t], Math.round(contrib[t] * 1e4) / 1e4);
     }
   }
 
@@ -144,4 +182,10 @@ export class ModerationModel {
     }
     return g;
   }
+}
+
+function grown(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(atLeast, a.length * 2));
+  b.set(a);
+  return b;
 }
