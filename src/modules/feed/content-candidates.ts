@@ -167,24 +167,25 @@ export async function similarContent(m: EntityManager, signals: ContentSignals):
   const [p, recent] = await Promise.all([profile(m, emb, signals), recentWindow(m)]);
   if (!p?.all) return [];
   const vectors = await emb.vectors(m, recent.map((r) => r.id));
-  const scored: Candidate[] = [];
+  const scored: Array<{ r: WindowPost; v: Float32Array; score: number }> = [];
   for (const r of recent) {
     const v = vectors.get(r.id);
     if (!v || p.own.has(r.id)) continue;
     const score = dot(p.all, v);
-    if (score < SIMILARITY_FLOOR) continue;
+    if (score >= SIMILARITY_FLOOR) scored.push({ r, v, score });
+  }
+  const top = scored.sort((a, b) => b.score - a.score).slice(0, LIMIT);
+  const scale = Math.max(top[0]?.score ?? 0, STRONG);
+  // The reason is worked out only for the posts kept: one dot product per kind of engagement.
+  return top.map(({ r, v, score }) => {
     let best = p.kinds[0];
     let bestScore = -Infinity;
     for (const k of p.kinds) {
       const s = dot(k.v, v) * WEIGHT[k.kind];
       if (s > bestScore) [best, bestScore] = [k, s];
     }
-    scored.push({ postId: r.id, authorId: r.author_id, source: 'CONTENT', score, reason: REASON[best.kind], tags: [], publishedAt: new Date(r.published_at) });
-  }
-  const top = scored.sort((a, b) => b.score - a.score).slice(0, LIMIT);
-  const scale = Math.max(top[0]?.score ?? 0, STRONG);
-  for (const c of top) c.score /= scale;
-  return top;
+    return { postId: r.id, authorId: r.author_id, source: 'CONTENT', score: score / scale, reason: REASON[best.kind], tags: [], publishedAt: new Date(r.published_at) };
+  });
 }
 
 /** Posts whose text is closest to this one's, among the recent window: [{ postId, score }], best first. */
