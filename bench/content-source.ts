@@ -1,6 +1,6 @@
 /**
- * The content feed source on real text: `npx tsc -p . && node dist/bench/content-source.js
- * [--posts N] [--bookmarks N] [--rounds N]`. Loads N held-out Stack Overflow titles as published
+ * The content feed source on real text: `npm run bench:content [-- --posts N --bookmarks N
+ * --rounds N]`. Loads N held-out Stack Overflow titles as published
  * posts (read by path from ../shared/datasets, never copied), embeds them through the inference
  * pool (the real worker, one thread), gives a member bookmarks, then times the source's steady
  * state (window and vectors cached, as between publications) and related posts. Prints one JSON line.
