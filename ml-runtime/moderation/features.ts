@@ -52,6 +52,12 @@ export interface Features {
 // (punctuation and emoji carry signal in tweets: "!!!", "😂").
 const TOKEN_RE =
   /(https?:\/\/\S+|www\.\S+)|(@\w+)|([\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*)|([^\s\p{L}\p{N}])/gu;
+/** The same alternatives, matched only at `lastIndex`: for tokens that involve non-ASCII characters. */
+const TOKEN_STICKY = new RegExp(TOKEN_RE.source, 'yu');
+const URL = 1;
+const MENTION = 2;
+const WORD = 3;
+const SYMBOL = 4;
 const NON_ASCII_DIGIT = /^\p{N}$/u;
 const NON_ASCII_LETTER = /^\p{L}$/u;
 
@@ -136,26 +142,49 @@ export class Featuriser {
     return this.t;
   }
 
+  /**
+   * Tokenises as TOKEN_RE would, then hashes each token. ASCII tokens are recognised over char
+   * codes (no match objects or substrings); a token that starts at or runs into a non-ASCII
+   * character is matched by the sticky form of TOKEN_RE at its start, so both give the same
+   * tokens (a unit test compares them).
+   */
   private scan(text: string, tokens: Token[] | undefined): void {
     this.n = 0;
     const source = text.length > this.config.maxChars ? text.slice(0, this.config.maxChars) : text;
     let prevHash = -1;
     let t = 0;
-    TOKEN_RE.lastIndex = 0;
-    for (let m = TOKEN_RE.exec(source); m !== null; m = TOKEN_RE.exec(source), t++) {
+    for (let i = 0; i < source.length; ) {
+      const c = source.charCodeAt(i);
+      if (c === 32 || (c >= 9 && c <= 13)) {
+        i++;
+        continue;
+      }
+      let end = c < 128 ? this.asciiToken(source, i) : -1;
+      let kind = this.kind;
+      if (end < 0) {
+        TOKEN_STICKY.lastIndex = i;
+        const m = TOKEN_STICKY.exec(source);
+        if (m === null) {
+          // Only Unicode white space matches none of the alternatives.
+          i++;
+          continue;
+        }
+        end = i + m[0].length;
+        kind = m[1] !== undefined ? URL : m[2] !== undefined ? MENTION : m[3] !== undefined ? WORD : SYMBOL;
+      }
       if (t === this.starts.length) {
         this.starts = grow(this.starts);
         this.ends = grow(this.ends);
       }
-      this.starts[t] = m.index;
-      this.ends[t] = m.index + m[0].length;
-      if (tokens) tokens.push({ start: m.index, end: m.index + m[0].length });
+      this.starts[t] = i;
+      this.ends[t] = end;
+      if (tokens) tokens.push({ start: i, end });
       let len: number;
-      const word = m[3] !== undefined;
-      if (m[1] !== undefined) len = this.loadFixed(URL_CODES);
-      else if (m[2] !== undefined) len = this.loadFixed(USER_CODES);
-      else if (word) len = this.loadWord(m[3]);
-      else len = this.loadFixed(m[4]);
+      const word = kind === WORD;
+      if (kind === URL) len = this.loadFixed(URL_CODES);
+      else if (kind === MENTION) len = this.loadFixed(USER_CODES);
+      else if (word) len = this.loadWord(source, i, end);
+      else len = this.loadFixed(source.slice(i, end));
       const from = word ? 1 : 0;
       const wordHash = fnv(KIND_WORD, this.codes, from, word ? len - 1 : len);
       this.push(wordHash, t);
@@ -163,8 +192,61 @@ export class Featuriser {
       prevHash = wordHash;
       if (word && this.shout) this.push(SHOUT, t);
       if (word && len > this.config.minCharGram) this.pushCharGrams(len, t);
+      i = end;
+      t++;
     }
     this.t = t;
+  }
+
+  /** Kind of the token `asciiToken` found. */
+  private kind = SYMBOL;
+
+  /**
+   * The end of the token at `i` (an ASCII character, not white space) and its kind in `this.kind`,
+   * or −1 when a non-ASCII character could change the match (then TOKEN_STICKY decides).
+   */
+  private asciiToken(s: string, i: number): number {
+    const len = s.length;
+    const c = s.charCodeAt(i);
+    if (c === 104 || c === 119) {
+      const after = s.startsWith('https://', i) ? i + 8 : s.startsWith('http://', i) ? i + 7 : s.startsWith('www.', i) ? i + 4 : -1;
+      if (after > 0 && after < len) {
+        let j = after;
+        for (; j < len; j++) {
+          const d = s.charCodeAt(j);
+          if (d >= 128) return -1;
+          if (d === 32 || (d >= 9 && d <= 13)) break;
+        }
+        if (j > after) {
+          this.kind = URL;
+          return j;
+        }
+      }
+    }
+    if (c === 64 && i + 1 < len && isAsciiWordChar(s.charCodeAt(i + 1))) {
+      let j = i + 2;
+      while (j < len && isAsciiWordChar(s.charCodeAt(j))) j++;
+      this.kind = MENTION;
+      return j;
+    }
+    if (isAsciiAlnum(c)) {
+      let j = i + 1;
+      for (;;) {
+        while (j < len && isAsciiAlnum(s.charCodeAt(j))) j++;
+        if (j === len) break;
+        const d = s.charCodeAt(j);
+        if (d >= 128) return -1;
+        if (d !== 39 || j + 1 === len) break;
+        const e = s.charCodeAt(j + 1);
+        if (e >= 128) return -1;
+        if (!isAsciiAlnum(e)) break;
+        j += 2;
+      }
+      this.kind = WORD;
+      return j;
+    }
+    this.kind = SYMBOL;
+    return i + 1;
   }
 
   private loadFixed(s: ArrayLike<number> | string): number {
@@ -174,8 +256,33 @@ export class Featuriser {
     return len;
   }
 
-  /** normaliseWord over char codes, with `<` `>` word boundaries; returns the bounded length. */
-  private loadWord(raw: string): number {
+  /** normaliseWord over char codes of `s[from, to)`, with `<` `>` word boundaries; returns the bounded length. */
+  private loadWord(s: string, from: number, to: number): number {
+    this.reserve(to - from + 2);
+    const codes = this.codes;
+    let k = 0;
+    codes[k++] = 60;
+    let upper = false;
+    let lowerSeen = false;
+    let i = from;
+    for (; i < to; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 128) break;
+      if (c >= 65 && c <= 90) {
+        upper = true;
+        c += 32;
+      } else if (c >= 97 && c <= 122) lowerSeen = true;
+      else if (c >= 48 && c <= 57) c = 48;
+      if (c >= 97 && c <= 122 && k >= 3 && codes[k - 1] === c && codes[k - 2] === c) continue;
+      codes[k++] = c;
+    }
+    if (i < to) return this.loadUnicodeWord(s.slice(from, to));
+    this.shout = to - from > 1 && upper && !lowerSeen;
+    codes[k++] = 62;
+    return k;
+  }
+
+  private loadUnicodeWord(raw: string): number {
     const lower = raw.toLowerCase();
     this.shout = raw.length > 1 && lower !== raw && raw.toUpperCase() === raw;
     this.reserve(lower.length + 2);
@@ -240,4 +347,13 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
+}
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+/** `\w` without the u-flag's Unicode case folding: ASCII letters, digits and `_`. */
+function isAsciiWordChar(c: number): boolean {
+  return isAsciiAlnum(c) || c === 95;
 }

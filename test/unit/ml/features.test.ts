@@ -14,6 +14,20 @@ describe('the moderation featuriser', () => {
     ]);
   });
 
+  it('finds the same tokens as the tokenising regular expression, with and without non-ASCII characters', () => {
+    const re = /(https?:\/\/\S+|www\.\S+)|(@\w+)|([\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*)|([^\s\p{L}\p{N}])/gu;
+    const texts = [
+      'https://x.com/é then http:// and https://\u00a0x, www. and www.a',
+      "@ @_a @b@c e@mail can’t won't 'quoted' dogs' a'b'c''d",
+      'CAFÉ Ünïcode İstanbul naïve x\u00a0y\u2028z\u3000w',
+      '😂😂 hi😂 𝐁𝐎𝐋𝐃 text \u0661\u0662 digits HTTP://X under_score',
+    ];
+    for (const text of texts) {
+      const expected = [...text.matchAll(re)].map((m) => text.slice(m.index, m.index + m[0].length));
+      expect(f.featurise(text).tokens.map((t) => text.slice(t.start, t.end))).toEqual(expected);
+    }
+  });
+
   it('hashes the same word to the same features regardless of case, digits and elongation', () => {
     expect(normaliseWord('Sooooo')).toBe('soo');
     expect(normaliseWord('Call07123')).toBe('call00000');
