@@ -1,7 +1,7 @@
 /**
  * Cold start through text: a post nobody has touched yet, sharing no tag with anything a member
- * engaged with, reaches that member when its text is close to what they bookmarked, with the
- * content reason. Runs the real pool (moderation and the committed text encoder); without the
+ * engaged with, reaches that member (in the feed, in relatedPosts and live through feedUpdates)
+ * when its text is close to what they bookmarked, with the content reason. Runs the real pool (moderation and the committed text encoder); without the
  * pool the same post gets no content reason, so the encoder is what carries it.
  */
 import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
@@ -79,6 +79,39 @@ describe('content cold start with the text encoder', () => {
     const items = (await t.gql(FEED, {}, fan.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
     expect(items.find((i) => i.post.id === fresh)?.reason).toBe('about topics you follow');
   }, 60_000);
+});
+
+describe('content cold start in live feed updates', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startModeratedServer({ FEED_UPDATE_INTERVAL_MS: '300' });
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('tells a subscribed member when a new post with similar text ranks into their feed, with the content reason', async () => {
+    const author = await signUp(t, 'patterns');
+    const reader = await signUp(t, 'matcher');
+    const mod = await signUp(t, 'mod3', 'MODERATOR');
+    const published = (id: string) =>
+      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+    for (const p of [
+      { title: 'Regular expression to match an email address', body: 'My regex accepts addresses without a domain.' },
+      { title: 'Regex lookahead to require a digit in a password', body: 'The regular expression should fail without a number.' },
+    ]) {
+      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['validation'] });
+      await published(id);
+      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
+    }
+    const events: Array<{ data: { feedUpdates: { changed: Item[] } } }> = [];
+    t.ws(reader.token).subscribe(
+      { query: `subscription { feedUpdates { changed { reason post { id title } } } }` },
+      { next: (v) => void events.push(v as never), error: () => undefined, complete: () => undefined },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const fresh = await createPost(t, author.token, { kind: 'QUESTION', title: 'A regular expression that matches IPv4 addresses', body: 'My regex also accepts 999.1.1.1.', tags: ['networking'] });
+    const update = await waitFor(async () => events.flatMap((e) => e.data.feedUpdates.changed).find((c) => c.post.id === fresh), 20_000, 'an update with the new post');
+    expect(update.reason).toBe('similar to posts you bookmarked');
+  }, 90_000);
 });
 
 describe('content cold start without the inference pool', () => {
