@@ -1,8 +1,9 @@
 /**
  * Cold start through text: a post nobody has touched yet, sharing no tag with anything a member
  * engaged with, reaches that member (in the feed, in relatedPosts and live through feedUpdates)
- * when its text is close to what they bookmarked, with the content reason. Runs the real pool (moderation and the committed text encoder); without the
- * pool the same post gets no content reason, so the encoder is what carries it.
+ * when its text is close to what they bookmarked, with the content reason. Runs the real pool
+ * (moderation and the committed text encoder); without the pool the same post gets no content
+ * reason, so the encoder is what carries it.
  */
 import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
 
