@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   let server: RunningServer | undefined;
   try {
     const config = loadConfig({ ...db.env, NODE_ENV: 'test', TOKEN_SECRET: randomBytes(32).toString('hex'), SEED_DEMO: 'false', LOG_LEVEL: 'warn',
-      ML_WORKERS: '1', RECOMMENDER_DIR: recommenderDir, RECOMMENDER_RELOAD_MS: '3600000', FEED_UPDATE_INTERVAL_MS: '500' });
+      ML_WORKERS: '1', RECOMMENDER_DIR: recommenderDir, RECOMMENDER_RELOAD_MS: '3600000', FEED_UPDATE_INTERVAL_MS: '500',
+      // Measures the feed, not the per-token budget (one member's token carries the last round).
+      RATE_LIMIT_ENABLED: 'false' });
     app = await createAppContext(config, createLogger(config.logLevel));
     let t = process.hrtime.bigint();
     await generateCommunity(app.db, { users, posts, tags: 200, bookmarks: users * 20, votes: users * 20, communities: 20 });
@@ -135,7 +137,11 @@ async function main(): Promise<void> {
       `${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}`);
     console.log(`  each member's first request (cold cache): ${fmt(r.cold)}; later requests (warm): ${fmt(r.warm)}`);
     console.log(`  SQL statements per request: cold ${JSON.stringify(r.sqlCold)}, warm ${JSON.stringify(r.sqlWarm)}; ` +
-      `server cache during the run: ${after.hits - before.hits} hits, ${after.misses - before.misses} misses, ${after.refilters - before.refilters} re-filters`);
+      `server cache during the run: ${after.hits - before.hits} hits, ${after.misses - before.misses} misses, ${after.refilters - before.refilters} re-filters; ` +
+      `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`);
+    // The earlier form of this benchmark: one member's token for all the load.
+    const one = await load({ url: server.url, body, tokens: [token], connections, durationSeconds: duration });
+    console.log(`  one member for all the load (bench_reader): ${one.requestsPerSecond} req/s, ${fmt(one.all)}, errors ${one.errors}`);
 
     // Bookmark → feedUpdates: from sending the mutation to the update arriving over the WebSocket.
     const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
