@@ -17,7 +17,7 @@ import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 /** Newest posts considered: the cold-start window; older posts have had time to gather interactions. */
 const WINDOW = 1000;
 const WINDOW_TTL_MS = 5_000;
-/** Interactions read per member (the newest): enough to describe interests, bounded in cost. */
+/** Interactions used per kind of engagement (the newest): enough to describe interests, bounded in cost. */
 const SIGNALS = 60;
 const LIMIT = 100;
 /**
