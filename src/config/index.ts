@@ -29,6 +29,8 @@ export interface Config {
   persistedQueries: { mode: 'off' | 'apq' | 'allowlist'; manifestPath: string | undefined };
   /** Freshness of GET query responses in seconds (`Cache-Control: max-age`); 0 sends `no-store`. */
   getMaxAgeSeconds: number;
+  /** How often WebSocket peers are pinged; one that has not answered by the next ping is dropped. */
+  wsKeepAliveMs: number;
   /**
    * Cost budgets per window: each member account (sessions and API tokens together) and each
    * anonymous IP spends its operations' computed cost and gets the whole budget back when the window ends.
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     persistedQueries: persistedQueries(env),
     getMaxAgeSeconds: intVar(env, 'GET_MAX_AGE_SECONDS', 0),
+    wsKeepAliveMs: intVar(env, 'WS_KEEP_ALIVE_MS', 12_000),
     rateLimit: {
       enabled: env.RATE_LIMIT_ENABLED !== 'false',
       memberPoints: intVar(env, 'RATE_LIMIT_POINTS', 100_000),

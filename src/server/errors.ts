@@ -20,19 +20,36 @@ export function toGraphQLError(err: DomainError): GraphQLError {
  * (graphql-ws reports them as bare messages), so streams convert domain errors on the way out.
  */
 export function withGraphQLErrors<T>(source: AsyncIterable<T>): AsyncIterableIterator<T> {
-  // A plain iterator rather than an async generator: a subscription holds this for as long as it
-  // is open, and a generator's suspended frame and promises per subscriber add up at thousands.
-  const it = source[Symbol.asyncIterator]();
-  const map = (err: unknown): never => {
-    throw err instanceof DomainError ? toGraphQLError(err) : err;
-  };
-  const iterator: AsyncIterableIterator<T> = {
-    [Symbol.asyncIterator]: () => iterator,
-    next: () => it.next().catch(map),
-    return: (value?: unknown) => (it.return ? it.return(value).catch(map) : Promise.resolve({ done: true, value: value as T })),
-    throw: (err?: unknown) => (it.throw ? it.throw(err).catch(map) : Promise.reject(err)),
-  };
-  return iterator;
+  return new GraphQLErrorStream(source[Symbol.asyncIterator]());
+}
+
+const asGraphQLError = (err: unknown): never => {
+  throw err instanceof DomainError ? toGraphQLError(err) : err;
+};
+
+/**
+ * A class rather than an async generator or an object of closures: a subscription holds this for
+ * as long as it is open, and at thousands of subscribers a parked frame or four closures each add
+ * up; this is one small object with its methods on the prototype.
+ */
+class GraphQLErrorStream<T> implements AsyncIterableIterator<T> {
+  constructor(private readonly it: AsyncIterator<T>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    return this.it.next().catch(asGraphQLError);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    return this.it.return ? this.it.return(value).catch(asGraphQLError) : Promise.resolve({ done: true, value: value as T });
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<T>> {
+    return this.it.throw ? this.it.throw(err).catch(asGraphQLError) : Promise.reject(err);
+  }
 }
 
 /**

@@ -58,20 +58,19 @@ interface DocumentShape {
 }
 
 type Rendered = { json: string };
+/** A subscriber as a render sees it: frames queued in event order, and where to send them. */
+interface Waiter {
+  queue: Rendering[];
+  send(r: Rendered): void;
+}
+
 interface Rendering {
   promise: Promise<void>;
   value?: Rendered;
   /** Subscribers whose next frame is this render, waiting for it to settle. */
-  waiters?: Subscriber[];
+  waiters?: Waiter[];
 }
 
-interface Subscriber extends FanoutTarget {
-  args: ExecutionArgs;
-  key: string;
-  /** Renders not yet sent, in event order: a frame never overtakes an earlier one still rendering. */
-  queue: Rendering[];
-  done: boolean;
-}
 
 /** A document is shareable when it subscribes to exactly one field from SHARED_FIELDS. */
 function analyse(document: DocumentNode, operationName: string | null | undefined, idFor: (text: string) => number): DocumentShape | null {
@@ -110,6 +109,8 @@ export function createSubscriptionFanout(options: {
   // event, and a later event (even with the same id) is rendered afresh.
   const renders = new WeakMap<object, Map<string, Rendering>>();
 
+  // Keys are built per subscriber; interned, thousands of subscribers of one shape share one flat string.
+  const keys = new Map<string, string>();
   function shapeKey(args: ExecutionArgs, viewer: Viewer | null): string | null {
     let shape = shapes.get(args.document);
     if (shape === undefined) shapes.set(args.document, (shape = analyse(args.document, args.operationName, idFor)));
@@ -117,29 +118,22 @@ export function createSubscriptionFanout(options: {
     const role = viewer?.role ?? 'ANONYMOUS';
     const who = shape.identity || !STAFF.has(role) ? String(viewer?.id ?? '') : '';
     const vars = shape.variables.length ? JSON.stringify(shape.variables.map((v) => args.variableValues?.[v] ?? null)) : '';
-    return `${shape.id}\u0000${vars}\u0000${role}\u0000${who}`;
-  }
-
-  function send(s: Subscriber, r: Rendered): void {
-    if (s.done || s.socket.readyState !== WebSocket.OPEN) return;
-    s.socket.send(`{"id":${JSON.stringify(s.id)},"type":"next","payload":${r.json}}`);
+    const key = `${shape.id}\u0000${vars}\u0000${role}\u0000${who}`;
+    const interned = keys.get(key);
+    if (interned) return interned;
+    if (keys.size >= 10_000) keys.clear(); // per-viewer keys come and go; a miss only costs a copy
+    keys.set(key, key);
+    return key;
   }
 
   /** Sends every settled render at the head of the queue; waits on the first unsettled one. */
-  function flush(s: Subscriber): void {
-    while (s.queue.length && s.queue[0].value) send(s, s.queue.shift()!.value!);
+  function flush(s: Waiter): void {
+    while (s.queue.length && s.queue[0].value) s.send(s.queue.shift()!.value!);
     if (s.queue.length) (s.queue[0].waiters ??= []).push(s);
   }
 
-  function enqueue(s: Subscriber, rendering: Rendering): void {
-    // The common case at scale: the render settled for an earlier subscriber, nothing is pending.
-    if (!s.queue.length && rendering.value) return send(s, rendering.value);
-    s.queue.push(rendering);
-    if (s.queue.length === 1) (rendering.waiters ??= []).push(s);
-  }
-
   /** The shared render of `event` for `key`, started by the first subscriber of that shape to see it. */
-  function renderOnce(s: Subscriber, event: unknown): Rendering {
+  function renderOnce(s: SharedSubscription, event: unknown): Rendering {
     const run = (): Rendering => {
       const entry: Rendering = {
         promise: Promise.resolve(execute({ ...s.args, rootValue: event, contextValue: options.contextFor(s.viewer) })).then(
@@ -161,6 +155,90 @@ export function createSubscriptionFanout(options: {
     return rendering;
   }
 
+  /**
+   * One open shared subscription, and the iterator graphql-ws drives. A class with its methods on
+   * the prototype, not an object of closures: ten thousand of these stay open at once. return()
+   * takes effect while next() is still waiting for an event (an async generator would queue it
+   * behind that wait). Events the stream yields (backfill, gaps filled from the database) take the
+   * same queue as pushed ones, so graphql-ws itself only ever sees the end of the stream or its error.
+   */
+  class SharedSubscription implements AsyncIterableIterator<ExecutionResult> {
+    readonly socket: WebSocket;
+    readonly id: string;
+    readonly viewer: Viewer | null;
+    /** Renders not yet sent, in event order: a frame never overtakes an earlier one still rendering. */
+    readonly queue: Rendering[] = [];
+    done = false;
+    source: AsyncIterator<unknown> | null = null;
+
+    constructor(target: FanoutTarget, readonly args: ExecutionArgs, readonly key: string) {
+      this.socket = target.socket;
+      this.id = target.id;
+      this.viewer = target.viewer;
+    }
+
+    /** The context's `push`: a caught-up stream hands a live event straight to this subscriber. */
+    push(event: unknown): boolean {
+      if (this.done || this.socket.readyState !== WebSocket.OPEN) return false;
+      this.enqueue(renderOnce(this, event));
+      return true;
+    }
+
+    enqueue(rendering: Rendering): void {
+      // The common case at scale: the render settled for an earlier subscriber, nothing is pending.
+      if (!this.queue.length && rendering.value) return this.send(rendering.value);
+      this.queue.push(rendering);
+      if (this.queue.length === 1) (rendering.waiters ??= []).push(this);
+    }
+
+    send(r: Rendered): void {
+      if (this.done || this.socket.readyState !== WebSocket.OPEN) return;
+      this.socket.send(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${r.json}}`);
+    }
+
+    [Symbol.asyncIterator](): this {
+      return this;
+    }
+
+    async next(): Promise<IteratorResult<ExecutionResult>> {
+      while (!this.done) {
+        let step: IteratorResult<unknown>;
+        try {
+          step = await this.source!.next();
+        } catch (err) {
+          // The error (FORBIDDEN, an expired token) ends the subscription as before, after the
+          // frames already due to this subscriber.
+          await Promise.all(this.queue.map((r) => r.promise));
+          flush(this);
+          this.finish();
+          throw err;
+        }
+        if (step.done || this.done) break;
+        this.enqueue(renderOnce(this, step.value));
+      }
+      this.finish();
+      return { done: true, value: undefined };
+    }
+
+    async return(): Promise<IteratorResult<ExecutionResult>> {
+      this.finish();
+      return { done: true, value: undefined };
+    }
+
+    async throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
+      this.finish();
+      throw err;
+    }
+
+    private finish(): void {
+      if (this.done) return;
+      this.done = true;
+      this.queue.length = 0;
+      // Not awaited: graphql-ws awaits this from its message handler.
+      void Promise.resolve(this.source?.return?.()).catch(() => undefined);
+    }
+  }
+
   return {
     /** Called from onSubscribe: where this operation's frames go. */
     register(contextValue: object, target: FanoutTarget): void {
@@ -172,61 +250,13 @@ export function createSubscriptionFanout(options: {
       const target = targets.get(args.contextValue as object);
       const key = target && shapeKey(args, target.viewer);
       if (!target || !key) return subscribe(args);
-      const s: Subscriber = { ...target, args, key, queue: [], done: false };
+      const s = new SharedSubscription(target, args, key);
       // Before the source stream exists: its subscribe resolver reads `push` from the context.
-      (args.contextValue as PushCapableContext).push = (event) => {
-        if (s.done || s.socket.readyState !== WebSocket.OPEN) return false;
-        enqueue(s, renderOnce(s, event));
-        return true;
-      };
+      (args.contextValue as PushCapableContext).push = s.push.bind(s);
       const stream = await createSourceEventStream(args);
       if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
-      const source = stream[Symbol.asyncIterator]();
-      const finish = () => {
-        if (s.done) return;
-        s.done = true;
-        s.queue.length = 0;
-        // Not awaited: a generator parked on its next event only runs `finally` when one arrives,
-        // and graphql-ws awaits this from its message handler.
-        void Promise.resolve(source.return?.()).catch(() => undefined);
-      };
-      // A hand-written iterator rather than an async generator: return() must take effect while
-      // next() is still waiting for an event (an async generator would queue it behind that wait).
-      // Events the stream yields (backfill, gaps filled from the database) take the same queue as
-      // pushed ones, so graphql-ws itself only ever sees the end of the stream or its error.
-      const iterator: AsyncIterableIterator<ExecutionResult> & Required<Pick<AsyncIterator<ExecutionResult>, 'return' | 'throw'>> = {
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-        async next() {
-          while (!s.done) {
-            let step: IteratorResult<unknown>;
-            try {
-              step = await source.next();
-            } catch (err) {
-              // The error (FORBIDDEN, an expired token) ends the subscription as before, after the
-              // frames already due to this subscriber.
-              await Promise.all(s.queue.map((r) => r.promise));
-              flush(s);
-              finish();
-              throw err;
-            }
-            if (step.done || s.done) break;
-            enqueue(s, renderOnce(s, step.value));
-          }
-          finish();
-          return { done: true, value: undefined };
-        },
-        async return() {
-          finish();
-          return { done: true, value: undefined };
-        },
-        async throw(err: unknown) {
-          finish();
-          throw err;
-        },
-      };
-      return iterator;
+      s.source = stream[Symbol.asyncIterator]();
+      return s;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, GraphQLError, parse, specifiedRules, validate } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { AppContext } from '../context/app-context';
 import { createRequestContext, resolveViewer } from '../context/request-context';
@@ -35,6 +35,32 @@ export interface WebSocketOptions {
 }
 
 const DOCUMENT_CACHE_SIZE = 500;
+
+/** Sockets pinged by the last heartbeat that have not answered yet. */
+const unanswered = new WeakSet<WebSocket>();
+function answered(this: WebSocket): void {
+  unanswered.delete(this);
+}
+
+/**
+ * Dead peers (a laptop lid closed, a NAT that forgot the flow) are found by ping: a socket that
+ * has not answered the previous heartbeat's ping by the next one is terminated. As graphql-ws's
+ * own keep-alive, but with one timer for the process instead of an interval and a timeout per
+ * socket, which at ten thousand dashboards is megabytes.
+ */
+function startHeartbeat(wss: WebSocketServer, everyMs: number): NodeJS.Timeout {
+  wss.on('connection', (socket) => socket.on('pong', answered));
+  return setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, everyMs).unref();
+}
 
 /**
  * Dashboards send the same few subscription documents thousands of times. Parsing and validating
@@ -123,11 +149,14 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     wss,
+    0, // keep-alive below: one timer for all sockets rather than graphql-ws's two per socket
   );
+  const heartbeat = startHeartbeat(wss, app.config.wsKeepAliveMs);
 
   return {
     async close() {
       expiry.stop();
+      clearInterval(heartbeat);
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
