@@ -111,7 +111,7 @@ describe('content cold start in live feed updates', () => {
     await new Promise((r) => setTimeout(r, 300));
     const fresh = await createPost(t, author.token, { kind: 'QUESTION', title: 'A regular expression that matches IPv4 addresses', body: 'My regex also accepts 999.1.1.1.', tags: ['networking'] });
     const update = await waitFor(async () => events.flatMap((e) => e.data.feedUpdates.changed).find((c) => c.post.id === fresh), 20_000, 'an update with the new post');
-    expect(update.reason).toBe('similar to posts you bookmarked');
+    expect(update).toMatchObject({ reason: 'similar to posts you bookmarked' });
   }, 90_000);
 });
 
