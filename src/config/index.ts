@@ -32,8 +32,8 @@ export interface Config {
   /** How often WebSocket peers are pinged; one that has not answered by the next ping is dropped. */
   wsKeepAliveMs: number;
   /**
-   * Cost budgets per window: each member account (sessions and API tokens together) and each
-   * anonymous IP spends its operations' computed cost and gets the whole budget back when the window ends.
+   * Cost budgets (leaky buckets): each member account (sessions and API tokens together) and each
+   * anonymous IP spends its operations' computed cost; spent points come back over one window.
    */
   rateLimit: { enabled: boolean; memberPoints: number; anonymousPoints: number; windowSeconds: number };
   /** The TensorFlow.js inference pool (ml-runtime); off skips starting its workers. */

@@ -2,21 +2,21 @@ import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql'
 import type { RequestContext } from '../../context/request-context';
 import { budgetKey } from '../../server/rate-limit';
 
-@ObjectType('RateLimit', { description: "The caller's cost budget (GitHub's model): each operation spends its computed cost; the whole budget returns at `resetAt`." })
+@ObjectType('RateLimit', { description: "The caller's cost budget: each operation spends its computed cost, and spent points come back steadily, the whole budget over one window (a leaky bucket)." })
 export class RateLimitType {
   @Field(() => Int, { description: 'What this operation costs (charged before it ran, or that it would cost on a dry run).' })
   cost: number;
 
-  @Field(() => Int, { description: 'Points per window: per account for members (all their sessions and tokens together), per IP address for anonymous callers.' })
+  @Field(() => Int, { description: 'The whole budget, which refills over one window: per account for members (all their sessions and tokens together), per IP address for anonymous callers.' })
   limit: number;
 
-  @Field(() => Int, { description: 'Points spent in the current window, this operation included.' })
+  @Field(() => Int, { description: 'Points spent and not yet refilled, this operation included.' })
   used: number;
 
-  @Field(() => Int, { description: 'Points left in the current window.' })
+  @Field(() => Int, { description: 'Points that can be spent now.' })
   remaining: number;
 
-  @Field({ description: 'When the current window ends and the budget is whole again.' })
+  @Field({ description: 'When the budget will be whole again if nothing more is spent.' })
   resetAt: Date;
 }
 
