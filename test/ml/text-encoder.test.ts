@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { InferencePool } from '../../ml-runtime/pool';
 import type { PoolLogger } from '../../ml-runtime/options';
-import { InvalidInputError, ModelNotLoadedError } from '../../ml-runtime/errors';
+import { InvalidInputError, ModelNotLoadedError, OverloadedError } from '../../ml-runtime/errors';
 import { defaultDataRoot, defaultModelDir } from '../../ml-runtime/paths';
 import { DUPLICATE_FILES, loadPairs } from '../../ml-runtime/encoder/data';
 import { rocAuc } from '../../ml-runtime/eval/metrics';
@@ -89,6 +89,19 @@ describe('embed requests in the inference pool', () => {
   it('refuses a call holding something other than text before it can fail a shared batch', async () => {
     await expect(pool.embed([mergeDicts, 42 as unknown as string])).rejects.toBeInstanceOf(InvalidInputError);
     expect(await pool.embed([combineDicts])).toHaveLength(1);
+  });
+
+  it('answers OVERLOADED, with a retry hint, when the texts would overflow its queue', async () => {
+    const small = new InferencePool({ workers: 1, logger: quiet, maxQueueLength: 4 });
+    try {
+      await small.ready();
+      const err = await small.embed(Array.from({ length: 10 }, (_, i) => `text ${i}`)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OverloadedError);
+      expect((err as OverloadedError).retryAfterMs).toBeGreaterThan(0);
+      expect(await small.embed([mergeDicts])).toHaveLength(1);
+    } finally {
+      await small.close();
+    }
   });
 
   it('says the model is not loaded when the pool was started without an encoder', async () => {
