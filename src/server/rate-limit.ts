@@ -3,6 +3,7 @@ import { type DocumentNode, GraphQLError, Kind, type OperationDefinitionNode, ex
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context/request-context';
 import { missingScope, missingScopeError } from '../modules/access/scopes';
+import { unauthenticated } from '../shared/errors';
 import { currentQueryScope } from '../shared/db/query-counter';
 import type { BudgetKey, BudgetStatus } from '../shared/rate-limiter';
 import { toGraphQLError } from './errors';
@@ -35,10 +36,14 @@ export async function admitOperation(
   ctx: RequestContext,
   analyze: OperationAnalyzer,
   op: { document: DocumentNode; variables?: Record<string, unknown> | null; operationName?: string | null },
-  allowDryRun: boolean,
+  transport: 'http' | 'socket',
 ): Promise<{ refusal: Refusal | null; dryRun: boolean }> {
   const analysis = analyze(op.document, op.variables, op.operationName);
   if (!analysis) return { refusal: null, dryRun: false }; // no such operation: execution reports it
+  // A socket authenticated once, when it opened: an API token revoked since must not start more.
+  if (transport === 'socket' && ctx.credential.kind === 'apiToken' && !(await ctx.services.apiTokens.isActive(ctx.credential.tokenId))) {
+    return { refusal: { error: toGraphQLError(unauthenticated('This API token has been revoked or has expired')), httpStatus: 401 }, dryRun: false };
+  }
   const { cost } = analysis;
   const limiter = ctx.app.rateLimiter;
   const key = budgetKey(ctx);
@@ -52,7 +57,7 @@ export async function admitOperation(
   if (scope) return refuse(toGraphQLError(missingScopeError(scope)), 403);
   // More than the whole budget could never run, however long the caller waited.
   if (cost > limiter.limitFor(key)) return refuse(costError(cost, limiter.limitFor(key)), 400);
-  if (analysis.dryRun && allowDryRun) {
+  if (analysis.dryRun && transport === 'http') {
     ctx.rateLimit = { cost, status: await limiter.peek(key) };
     return { refusal: null, dryRun: true };
   }
@@ -91,7 +96,7 @@ export function operationLimitsPlugin(schema: GraphQLSchema, exposeSqlCount: boo
       let dryRun = false;
       return {
         async didResolveOperation({ request, document, contextValue }) {
-          const admission = await admitOperation(contextValue, analyze, { document, variables: request.variables, operationName: request.operationName }, true);
+          const admission = await admitOperation(contextValue, analyze, { document, variables: request.variables, operationName: request.operationName }, 'http');
           dryRun = admission.dryRun;
           if (admission.refusal) throw withHttp(admission.refusal);
         },

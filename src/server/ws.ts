@@ -138,7 +138,7 @@ export function attachWebSocket(app: AppContext, server: http.Server, schema: Gr
         const { viewer = null, expiresAt = null, credential, clientIp } = ctx.extra as Extra;
         const contextValue = createRequestContext(app, viewer, expiresAt, { credential, clientIp });
         // Subscriptions are charged their cost once, when they start, like any other operation.
-        const { refusal } = await admitOperation(contextValue, analyze, { document, variables: payload.variables, operationName: payload.operationName }, false);
+        const { refusal } = await admitOperation(contextValue, analyze, { document, variables: payload.variables, operationName: payload.operationName }, 'socket');
         if (refusal) return [refusal.error];
         contextValue.rateLimit = null; // charged; the subscription need not carry the receipt while open
         fanout.register(contextValue, { socket: ctx.extra.socket, id, viewer });

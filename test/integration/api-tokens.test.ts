@@ -79,6 +79,13 @@ describe('personal API tokens', () => {
     expect(refused.errors![0].message).toMatch(/revoked/);
     const closed = await new Promise<any>((resolve) => t.ws(secret).subscribe({ query: `subscription { postAdded { id } }` }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
     expect(closed.code).toBe(4403);
+    // A socket opened before the revocation starts nothing more.
+    const { secret: live, apiToken: liveToken } = await createToken(member.token, ['READ']);
+    const socket = t.ws(live);
+    expect(await firstError(socket, `subscription { postAdded { id } }`)).toBeUndefined();
+    await t.gql(REVOKE, { id: liveToken.id }, member.token);
+    const late = await firstError(socket, `subscription { postAdded { id } }`);
+    expect(late?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
     // Revoked tokens leave the list.
     const list = await t.gql(LIST, undefined, member.token);
     expect(list.data.viewer.apiTokens.nodes.map((n: any) => n.id)).not.toContain(apiToken.id);

@@ -83,6 +83,13 @@ export class ApiTokenService {
     return this.repo.findOne({ where: { id, userId: viewer.id } });
   }
 
+  /** Whether a token still authenticates (for sockets, which authenticated when they opened). */
+  async isActive(id: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`, [id]);
+    return rows.length > 0;
+  }
+
   /** Revoking is immediate: the next request with the token is refused. Idempotent. */
   async revoke(id: number, viewer: Viewer | null, credential: Credential): Promise<ApiTokenEntity> {
     if (!viewer) throw unauthenticated();
