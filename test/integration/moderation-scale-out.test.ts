@@ -18,7 +18,10 @@ async function connect(url: string): Promise<Client> {
 /** Inputs this server's pool has scored (the sum of its batch-size histogram). */
 async function scoredBy(t: TestServer): Promise<number> {
   const metric = await t.app.metrics.getSingleMetric('colloquy_ml_batch_size')!.get();
-  return metric.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_sum')).reduce((sum, v) => sum + v.value, 0);
+  // Moderation batches only: the pool also embeds published posts for the feed's text encoder.
+  return metric.values
+    .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels.model === 'moderation')
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 /** N posts and their outbox rows in one statement, then the wake-up createPost would send. */
