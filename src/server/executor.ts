@@ -8,46 +8,32 @@ type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>;
 /**
  * Executes queries and mutations with plans compiled by graphql-jit instead of graphql-js's
  * interpreter, cached per parsed document. Apollo Server has no executor option; its `gateway`
- * hook (load() → { schema, executor }) is the documented way to supply one, and it keeps the whole
- * request pipeline: the document cache, validation rules, plugins, formatError, HTTP status
- * mapping. What it gives up: `willResolveField` plugin hooks and incremental delivery (@defer),
- * neither of which this server uses. Subscriptions run over graphql-ws with the schema itself.
+ * hook (load() → { executor }, the schema through onSchemaLoadOrUpdate) is the documented way to
+ * supply one, and it keeps the whole request pipeline: the document cache, validation rules,
+ * plugins, formatError, HTTP status mapping. It gives up incremental delivery (@defer), which
+ * this server does not offer. Subscriptions run over graphql-ws with `schema`, untouched.
+ *
+ * Apollo wraps every resolver of the schema it serves (`served`, a second build of the same
+ * schema) so that plugins' willResolveField hooks see each field; the cache-control plugin collects
+ * its hints that way. Once a response can no longer be cached whatever its fields say (maxAge 0, as
+ * for every POST), those hooks have nothing to add, and plans compiled against the unwrapped
+ * `schema` read plain fields directly instead of calling a wrapper per field and item.
  *
  * Anything the compiler declines, and requests whose variables fail coercion (graphql-js words
  * those errors the way Apollo recognises as BAD_USER_INPUT), run through graphql-js `execute`.
  */
-export function compiledExecution(schema: GraphQLSchema, maxCachedDocuments = 1000): Gateway {
-  // Apollo's document store hands back the same DocumentNode for the same query text.
-  const plans = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
-  let cached = 0;
+export function compiledExecution(schema: GraphQLSchema, served: GraphQLSchema, maxCachedDocuments = 1000): Gateway {
+  const plain = planner(schema, maxCachedDocuments);
+  const instrumented = planner(served, maxCachedDocuments);
 
-  function plan(document: DocumentNode, operationName: string | null): CompiledQuery | null {
-    let byName = plans.get(document);
-    if (!byName) {
-      // The WeakMap forgets documents Apollo evicts; the count only bounds compilation of
-      // endless distinct documents when no document store keeps them alive.
-      if (cached >= maxCachedDocuments) return null;
-      plans.set(document, (byName = new Map()));
-      cached++;
-    }
-    const key = operationName ?? '';
-    if (!byName.has(key)) {
-      const compiled = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
-      byName.set(key, isCompiledQuery(compiled) ? compiled : null);
-    }
-    return byName.get(key)!;
-  }
-
-  const interpret = (document: DocumentNode, operationName: string | null, context: unknown, variables: Record<string, unknown> | undefined) =>
-    execute({ schema, document, operationName, contextValue: context, variableValues: variables });
-
-  const executor: Executor = async ({ document, operation, operationName, context, request }) => {
+  const executor: Executor = async ({ document, operation, operationName, context, request, overallCachePolicy }) => {
+    const plans = (overallCachePolicy as { maxAge?: number }).maxAge === 0 ? plain : instrumented;
     const kind = operation?.operation;
-    const compiled = kind === 'query' || kind === 'mutation' ? plan(document, operationName) : null;
-    if (!compiled) return interpret(document, operationName, context, request.variables) as Promise<ExecutionResult>;
+    const compiled = kind === 'query' || kind === 'mutation' ? plans.plan(document, operationName) : null;
+    if (!compiled) return plans.interpret(document, operationName, context, request.variables);
     const result = await compiled.query(undefined, context, request.variables);
     // No data at all means nothing ran: the variables were refused before execution.
-    if (result.errors?.length && result.data === undefined) return interpret(document, operationName, context, request.variables);
+    if (result.errors?.length && result.data === undefined) return plans.interpret(document, operationName, context, request.variables);
     return result.errors?.length ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
 
@@ -56,7 +42,7 @@ export function compiledExecution(schema: GraphQLSchema, maxCachedDocuments = 10
       return { executor };
     },
     onSchemaLoadOrUpdate(callback) {
-      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      callback({ apiSchema: served, coreSupergraphSdl: printSchema(served) });
       return () => undefined;
     },
     async stop() {},
@@ -72,4 +58,28 @@ function asGraphQLError(e: GraphQLError): GraphQLError {
   const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions ?? undefined });
   if (e.locations) (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
   return error;
+}
+
+function planner(schema: GraphQLSchema, maxCachedDocuments: number) {
+  // Apollo's document store hands back the same DocumentNode for the same query text; the oldest
+  // plan goes first when there are more documents than that.
+  const plans = new Map<DocumentNode, Map<string, CompiledQuery | null>>();
+  return {
+    plan(document: DocumentNode, operationName: string | null): CompiledQuery | null {
+      let byName = plans.get(document);
+      if (!byName) {
+        if (plans.size >= maxCachedDocuments) plans.delete(plans.keys().next().value!);
+        plans.set(document, (byName = new Map()));
+      }
+      const key = operationName ?? '';
+      if (!byName.has(key)) {
+        const compiled = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+        byName.set(key, isCompiledQuery(compiled) ? compiled : null);
+      }
+      return byName.get(key)!;
+    },
+    interpret(document: DocumentNode, operationName: string | null, context: unknown, variables: Record<string, unknown> | undefined) {
+      return execute({ schema, document, operationName, contextValue: context, variableValues: variables }) as Promise<ExecutionResult>;
+    },
+  };
 }

@@ -62,7 +62,8 @@ export async function startServer(app: AppContext, port: number, host = '127.0.0
   const duration = new Histogram({ name: 'colloquy_graphql_request_duration_seconds', help: 'GraphQL HTTP request time', registers: [app.metrics], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
 
   const apollo = new ApolloServer<RequestContext>({
-    gateway: compiledExecution(schema),
+    // A second build of the schema for Apollo to instrument; see compiledExecution.
+    gateway: compiledExecution(schema, await buildAppSchema(app.pubSub.pubSub)),
     formatError,
     introspection: true,
     persistedQueries: persisted.apollo,

@@ -44,7 +44,7 @@ export class PostResolver {
       return toConnection(await ctx.services.posts.list(postFilter, orderBy, page, ctx.viewer), presentPost);
     }
     // The page's authors and tags come with it; priming the loaders saves their round trips.
-    const { page: result, authors, tags } = await ctx.services.posts.listWithAuthorsAndTags(postFilter, orderBy, page, ctx.viewer);
+    const { page: result, authors, tags } = await ctx.services.posts.listWithAuthorsAndTags(postFilter, orderBy, page, ctx.viewer, { body: itemFields.has('body') });
     for (const user of authors) ctx.loaders.user.prime(user.id, user);
     for (const [postId, postTags] of tags) ctx.loaders.tagsOfPost.prime(postId, postTags);
     return toConnection(result, presentPost);

@@ -1,4 +1,5 @@
 import type { SelectQueryBuilder } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
 import { type Page, type PageArgs, type SortKey, paginate } from '../../shared/pagination';
 import { type AppPubSub, TOPIC } from '../../shared/pubsub';
@@ -54,6 +55,12 @@ const SORT_KEYS: Record<PostOrder, SortKey<PostEntity>> = {
   BEST: { expressions: ['p.is_accepted', 'p.wilson', 'p.id'], values: (p) => [p.isAccepted, p.wilson, p.id] },
 };
 
+/** Columns no presenter reads, left out of list pages (TypeORM property names). */
+const PAGE_OMITS = ['source', 'sourceId', 'updatedAt', 'firstPublishedAt', 'deletedAt'];
+
+const selectable = (columns: ColumnMetadata[], omit: string[]) =>
+  columns.filter((c) => c.isSelect && !omit.includes(c.propertyName)).map((c) => c.propertyName);
+
 export class PostService {
   constructor(
     private readonly uow: UnitOfWork,
@@ -95,17 +102,23 @@ export class PostService {
 
   /**
    * `list` with each post's author and tags read by the same statement: a page that shows them
-   * costs one round trip instead of three (posts, then the user and tag loaders' batches).
+   * costs one round trip instead of three (posts, then the user and tag loaders' batches). The
+   * entities carry what presenters read: bookkeeping columns (import source, update and
+   * publication times) stay in the table, and so does the body unless `body` is set.
    */
-  async listWithAuthorsAndTags(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null): Promise<PageWithRelated> {
+  async listWithAuthorsAndTags(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null, { body }: { body: boolean }): Promise<PageWithRelated> {
     const authors = new Map<number, UserEntity>();
     const tags = new Map<number, TagEntity[]>();
+    const userMetadata = this.uow.manager.connection.getMetadata(UserEntity);
     const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
-    const user = rawHydrator<UserEntity>(this.uow.manager.connection.getMetadata(UserEntity), 'u');
+    const user = rawHydrator<UserEntity>(userMetadata, 'u');
+    const postColumns = selectable(this.repo.metadata.columns, body ? PAGE_OMITS : [...PAGE_OMITS, 'body']).map((c) => `p.${c}`);
+    const userColumns = selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`);
     const result = await paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => {
       const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
+        .select(postColumns)
         .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
-        .addSelect('u')
+        .addSelect(userColumns)
         .addSelect(TagService.jsonOfPost('p.id'), 'p_tags'));
       for (const r of rows) {
         tags.set(r.p_id, this.tags.fromJson(r.p_tags));
