@@ -12,6 +12,7 @@ import { createLogger } from '../src/shared/logger';
 import { freshDatabase } from './support/fresh-database';
 import { loadPeerData } from './support/peer-data';
 import type { PeerLoadJob, PeerLoadResult } from './support/peer-load';
+import { backendCpuMs, backendCpuUsed, withApplicationName } from './support/peer-pg-cpu';
 
 const USAGE = `Usage: npm run bench:peer -- [--rounds N] [--duration S] [--warmup S] [--connections N] [--users N] [--posts N] [--profile DIR]
 
@@ -164,8 +165,8 @@ async function main(argv: string[]): Promise<void> {
 
     const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
     const servers = [
-      { name: 'Colloquy', child: await startChild('peer-colloquy.js', databaseUrl, profileArgs), query: COLLOQUY_QUERY, read: fromColloquy },
-      { name: 'PostGraphile', child: await startChild('peer-postgraphile.js', databaseUrl), query: POSTGRAPHILE_QUERY, read: fromPostGraphile },
+      { name: 'Colloquy', child: await startChild('peer-colloquy.js', withApplicationName(databaseUrl, 'peer-colloquy'), profileArgs), query: COLLOQUY_QUERY, read: fromColloquy, pgName: 'peer-colloquy' },
+      { name: 'PostGraphile', child: await startChild('peer-postgraphile.js', withApplicationName(databaseUrl, 'peer-postgraphile')), query: POSTGRAPHILE_QUERY, read: fromPostGraphile, pgName: 'peer-postgraphile' },
     ];
     children.push(...servers.map((s) => s.child));
 
@@ -182,15 +183,19 @@ async function main(argv: string[]): Promise<void> {
 
     const jobs = servers.map((s) => ({ url: s.child.url, body: JSON.stringify({ query: s.query, variables: { first: 20 } }), connections }));
     if (warmup > 0) for (const job of jobs) await load({ ...job, durationSeconds: warmup });
-    const results: Array<Array<PeerLoadResult & { cpuPerRequest: number }>> = servers.map(() => []);
+    const results: Array<Array<PeerLoadResult & { cpuPerRequest: number; pgCpuPerRequest: number | null }>> = servers.map(() => []);
     for (let round = 1; round <= rounds; round++) {
-      for (const [i, s] of servers.entries()) {
-        const cpuBefore = await s.child.cpuMs();
+      // A B, then B A: a load that rises or falls through the run weighs on both alike.
+      for (const i of round % 2 ? [0, 1] : [1, 0]) {
+        const s = servers[i];
+        const [cpuBefore, pgBefore] = [await s.child.cpuMs(), await backendCpuMs(app.db, s.pgName)];
         const r = await load({ ...jobs[i], durationSeconds: duration });
         const cpuPerRequest = ((await s.child.cpuMs()) - cpuBefore) / Math.max(1, r.totalRequests);
-        results[i].push({ ...r, cpuPerRequest });
+        const pgUsed = backendCpuUsed(pgBefore, await backendCpuMs(app.db, s.pgName));
+        const pgCpuPerRequest = pgUsed === null ? null : pgUsed / Math.max(1, r.totalRequests);
+        results[i].push({ ...r, cpuPerRequest, pgCpuPerRequest });
         console.log(`round ${round} ${s.name.padEnd(12)} ${r.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms  ` +
-          `server CPU ${cpuPerRequest.toFixed(2)} ms/request  failures ${r.failures}`);
+          `server CPU ${cpuPerRequest.toFixed(2)} ms/request  PostgreSQL CPU ${pgCpuPerRequest?.toFixed(2) ?? 'n/a'} ms/request  failures ${r.failures}`);
         // Requests autocannon abandoned at its deadline are still being served; let them finish.
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -202,15 +207,20 @@ async function main(argv: string[]): Promise<void> {
       p50: median(results[i].map((r) => r.latencyMs.p50)),
       p99: median(results[i].map((r) => r.latencyMs.p99)),
       cpuMsPerRequest: Number(median(results[i].map((r) => r.cpuPerRequest)).toFixed(3)),
+      pgCpuMsPerRequest: results[i].every((r) => r.pgCpuPerRequest !== null) ? Number(median(results[i].map((r) => r.pgCpuPerRequest!)).toFixed(3)) : null,
       failures: results[i].reduce((n, r) => n + r.failures, 0),
     }));
-    const ratio = summary[0].requestsPerSecond / summary[1].requestsPerSecond;
+    // Each round's two measurements are adjacent in time; the median of their ratios is what
+    // survives other work on the machine coming and going.
+    const ratio = median(results[0].map((r, i) => r.requestsPerSecond / results[1][i].requestsPerSecond));
     console.log(JSON.stringify({ summary, ratio: Number(ratio.toFixed(3)) }));
     console.log(`\nmedian of ${rounds} rounds × ${duration} s, ${connections} connections:`);
-    console.log('| server | req/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | failures |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    for (const s of summary) console.log(`| ${s.server} | ${s.requestsPerSecond.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.cpuMsPerRequest.toFixed(2)} | ${s.failures} |`);
-    console.log(`\nColloquy / PostGraphile: ${ratio.toFixed(2)}`);
+    console.log('| server | req/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | PostgreSQL CPU (ms/request) | failures |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const s of summary) {
+      console.log(`| ${s.server} | ${s.requestsPerSecond.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.cpuMsPerRequest.toFixed(2)} | ${s.pgCpuMsPerRequest?.toFixed(2) ?? 'n/a'} | ${s.failures} |`);
+    }
+    console.log(`\nColloquy / PostGraphile (median of the rounds' ratios): ${ratio.toFixed(2)}`);
     if (summary.some((s) => s.failures > 0)) process.exitCode = 1;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
