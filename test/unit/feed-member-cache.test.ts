@@ -35,13 +35,13 @@ describe('the per-member feed cache', () => {
     expect(cachedFeed(scope, 8, 'v1')).not.toBeNull();
   });
 
-  it('keeps at most 2,000 members, dropping the least recently used', () => {
+  it('keeps at most 1,000 members, dropping the least recently used', () => {
     const scope = {};
-    for (let id = 1; id <= 2_000; id++) storeFeed(scope, id, feed('v'));
+    for (let id = 1; id <= 1_000; id++) storeFeed(scope, id, feed('v'));
     expect(cachedFeed(scope, 1, 'v')).not.toBeNull();
-    storeFeed(scope, 2_001, feed('v'));
+    storeFeed(scope, 1_001, feed('v'));
     expect(cachedFeed(scope, 1, 'v')).not.toBeNull();
     expect(cachedFeed(scope, 2, 'v')).toBeNull();
-    expect(cachedFeed(scope, 2_001, 'v')).not.toBeNull();
+    expect(cachedFeed(scope, 1_001, 'v')).not.toBeNull();
   });
 });

@@ -18,8 +18,11 @@ import type { Ranked } from './rank';
 const TTL_MS = 60_000;
 /** The anonymous feed is the shared hot and fresh lists, which are themselves kept 5 s. */
 const ANON_TTL_MS = 5_000;
-/** About 60 KB an entry (a merged list of ~1,000 posts): at most ~120 MB per process. */
-const MAX_ENTRIES = 2_000;
+/**
+ * An entry holds a merged list of ~1,000 posts, about 115 KB of heap: at most ~115 MB per process.
+ * An entry outlives `TTL_MS` only in memory, so this needs to cover the members active in a minute.
+ */
+const MAX_ENTRIES = 1_000;
 
 export interface MemberFeed {
   key: string;
