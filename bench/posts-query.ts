@@ -78,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
       LOG_LEVEL: 'warn',
       // The posts query never calls the inference pool; its workers would only compete for the CPU.
       ML_ENABLED: 'false',
+      // It measures the query, not the budget: thousands of anonymous requests would be refused.
+      RATE_LIMIT_ENABLED: 'false',
     });
     app = await createAppContext(config, createLogger(config.logLevel));
     const dataset = values.stackexchange
