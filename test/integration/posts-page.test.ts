@@ -43,14 +43,14 @@ describe('a page of posts with authors and tags', () => {
   });
 
   it('pages forward and backward through the same posts as a page without authors or tags', async () => {
-    const walk = async (item: string, forward: boolean) => {
+    const walk = async (item: string, forward: boolean, orderBy = 'NEW') => {
       const seen: string[] = [];
       let cursor: string | null = null;
       for (;;) {
         const res = await t.gql(
           forward
-            ? `query($c: String) { posts(first: 4, after: $c) { edges { cursor node { ${item} } } pageInfo { hasNextPage } } }`
-            : `query($c: String) { posts(last: 4, before: $c) { edges { cursor node { ${item} } } pageInfo { hasPreviousPage } } }`,
+            ? `query($c: String) { posts(first: 4, after: $c, orderBy: ${orderBy}) { edges { cursor node { ${item} } } pageInfo { hasNextPage } } }`
+            : `query($c: String) { posts(last: 4, before: $c, orderBy: ${orderBy}) { edges { cursor node { ${item} } } pageInfo { hasPreviousPage } } }`,
           { c: cursor });
         expect(res.errors).toBeUndefined();
         const edges = res.data.posts.edges as Array<{ cursor: string; node: { id: string } }>;
@@ -63,5 +63,11 @@ describe('a page of posts with authors and tags', () => {
     expect(plain).toHaveLength(11);
     expect(await walk('id author { handle } tags { name }', true)).toEqual(plain);
     expect(await walk('id tags { name }', false)).toEqual([...plain].reverse());
+    for (const orderBy of ['HOT', 'TOP']) {
+      const ranked = await walk('id', true, orderBy);
+      expect([...ranked].sort()).toEqual([...plain].sort());
+      expect(await walk('id author { handle }', true, orderBy)).toEqual(ranked);
+      expect(await walk('id author { handle }', false, orderBy)).toEqual([...ranked].reverse());
+    }
   });
 });

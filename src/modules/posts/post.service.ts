@@ -103,8 +103,9 @@ export class PostService {
   /**
    * `list` with each post's author and tags read by the same statement: a page that shows them
    * costs one round trip instead of three (posts, then the user and tag loaders' batches). The
-   * entities carry what presenters read: bookkeeping columns (import source, update and
-   * publication times) stay in the table, and so does the body unless `body` is set.
+   * entities carry what presenters and the ordering's cursor read: bookkeeping columns (import
+   * source, update and publication times) and the other orderings' ranking keys stay in the
+   * table, and so does the body unless `body` is set.
    */
   async listWithAuthorsAndTags(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null, { body }: { body: boolean }): Promise<PageWithRelated> {
     const authors = new Map<number, UserEntity>();
@@ -112,7 +113,9 @@ export class PostService {
     const userMetadata = this.uow.manager.connection.getMetadata(UserEntity);
     const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
     const user = rawHydrator<UserEntity>(userMetadata, 'u');
-    const postColumns = selectable(this.repo.metadata.columns, body ? PAGE_OMITS : [...PAGE_OMITS, 'body']).map((c) => `p.${c}`);
+    // Floats are the dearest columns to print and parse; only the ordering's own cursor reads its key.
+    const omit = [...PAGE_OMITS, ...(body ? [] : ['body']), ...(order === 'HOT' ? [] : ['hot']), ...(order === 'BEST' ? [] : ['wilson'])];
+    const postColumns = selectable(this.repo.metadata.columns, omit).map((c) => `p.${c}`);
     const userColumns = selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`);
     const result = await paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => {
       const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
