@@ -2,7 +2,8 @@
  * Trains the moderation model: `npm run train:moderation [-- --data DIR --out DIR --seed N]`
  * (experiments: --epochs, --lr, --l2, --davidson-weight, --char-grams 3-5, --buckets, --tox-pos-weight,
  * --beta (NB-SVM interpolation), --members nb,plain,nb (logit-averaged members folded into one
- * table; each after the first shuffles with its own seed), --member-weights, --per-label-stop).
+ * table; each after the first shuffles with its own seed), --member-weights, --per-label-stop,
+ * --folds K (default 10; 0: the model and thresholds of the first stage, as in 2.0).
  *
  * Model: per label, a logistic regression over hashed word/bigram/char-n-gram features whose
  * values are NB-SVM log-count ratios (Wang & Manning 2012) scaled by 1/√n. The ratios are folded
@@ -15,13 +16,17 @@
  * of the whole table every step would be almost all wasted work). Each source labels only some
  * tasks and the loss masks the others; Davidson's toxicity labels are down-weighted because its
  * notion of "offensive" differs from TweetEval's, the domain the toxicity threshold serves.
- * Training stops at the epoch with the best mean tune ROC-AUC, and the operating thresholds are
- * fixed on the tune split.
+ * Training stops at the epoch with the best mean tune ROC-AUC. With that number of epochs, the
+ * model is then cross-fitted (K folds over train + tune; each fold's model scores the part it did
+ * not see) and refitted on train + tune; the operating thresholds maximise macro-F1 over the
+ * out-of-fold scores, ten times as many examples as the tune split alone, so a threshold is less
+ * a matter of chance, and the model sees the tune split's examples too. TweetEval's validation
+ * splits are never used for any choice.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG, Featuriser, poolingScale, type FeatureConfig } from '../moderation/features';
+import { DEFAULT_FEATURE_CONFIG, Featuriser, type FeatureConfig } from '../moderation/features';
 import { loadWeights, saveWeights, type ModerationWeights } from '../moderation/weights';
 import { ModerationModel } from '../moderation/model';
 import { MODERATION_LABELS, type ModerationLabel } from '../inference-client';
@@ -30,10 +35,9 @@ import { loadModerationData, type Example, type Source } from './datasets';
 import { FEEDBACK_WEIGHT, loadFeedback } from './feedback';
 import { mulberry32, shuffleInPlace } from './random';
 import { flags } from './args';
+import { BATCH, encode, L, ModerationFit, type FitOptions } from './moderation-fit';
 import { defaultDataRoot, defaultModelDir, projectRoot } from '../paths';
 
-const L = MODERATION_LABELS.length;
-const BATCH = 32;
 
 /** Which tune/validation examples judge each label: the domain its threshold is meant for. */
 const LABEL_SOURCES: Record<ModerationLabel, Source[]> = {
@@ -44,51 +48,6 @@ const LABEL_SOURCES: Record<ModerationLabel, Source[]> = {
 
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
-interface Encoded {
-  ids: Int32Array[];
-  y: Float32Array;
-  /** Loss weight per example and label; 0 where the source says nothing. */
-  mask: Float32Array;
-}
-
-function encode(featuriser: Featuriser, examples: Example[], davidsonWeight: number): Encoded {
-  const y = new Float32Array(examples.length * L);
-  const mask = new Float32Array(examples.length * L);
-  const ids = examples.map((e, i) => {
-    for (let l = 0; l < L; l++) {
-      y[i * L + l] = Math.max(e.y[l], 0);
-      mask[i * L + l] = e.y[l] < 0 ? 0 : e.source === 'davidson' ? davidsonWeight : e.source === 'feedback' ? FEEDBACK_WEIGHT : 1;
-    }
-    return featuriser.view().slice(0, featuriser.hashText(e.text));
-  });
-  return { ids, y, mask };
-}
-
-/** log((p_f / |p|) / (q_f / |q|)) per bucket and label, from weighted counts smoothed by 1. */
-function logCountRatios(train: Encoded, buckets: number): Float32Array {
-  const pos = new Float32Array(buckets * L).fill(1);
-  const neg = new Float32Array(buckets * L).fill(1);
-  train.ids.forEach((ids, i) => {
-    for (let l = 0; l < L; l++) {
-      const w = train.mask[i * L + l];
-      if (w === 0) continue;
-      const into = train.y[i * L + l] === 1 ? pos : neg;
-      for (const id of ids) into[id * L + l] += w;
-    }
-  });
-  const r = new Float32Array(buckets * L);
-  for (let l = 0; l < L; l++) {
-    let sp = 0;
-    let sn = 0;
-    for (let b = 0; b < buckets; b++) {
-      sp += pos[b * L + l];
-      sn += neg[b * L + l];
-    }
-    for (let b = 0; b < buckets; b++) r[b * L + l] = Math.log(pos[b * L + l] / sp / (neg[b * L + l] / sn));
-  }
-  return r;
-}
-
 function scoresFor(model: ModerationModel, examples: Example[], label: ModerationLabel, sources = LABEL_SOURCES[label]) {
   const l = MODERATION_LABELS.indexOf(label);
   const subset = examples.filter((e) => sources.includes(e.source) && e.y[l] >= 0);
@@ -97,18 +56,15 @@ function scoresFor(model: ModerationModel, examples: Example[], label: Moderatio
 }
 
 async function main(): Promise<void> {
-  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file', 'tox-pos-weight', 'beta', 'members', 'member-weights'] as const, ['feedback', 'per-label-stop'] as const);
+  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file', 'tox-pos-weight', 'beta', 'members', 'member-weights', 'folds'] as const, ['feedback', 'per-label-stop'] as const);
   const dataRoot = args.data ?? defaultDataRoot();
   const outDir = args.out ?? defaultModelDir('moderation');
   const seed = Number(args.seed ?? 20240601);
   const maxEpochs = Number(args.epochs ?? 4);
-  const lr = Number(args.lr ?? 0.2);
-  const l2 = Number(args.l2 ?? 1e-6);
-  const davidsonWeight = Number(args['davidson-weight'] ?? 0.3);
-  const version = args.version ?? '2.0.0';
+  const version = args.version ?? '2.1.0';
+  const folds = Number(args.folds ?? 10);
   await tf.setBackend('cpu');
   const started = Date.now();
-  const rand = mulberry32(seed);
 
   const data = loadModerationData(dataRoot, seed);
   if (args.feedback || args['feedback-file']) {
@@ -118,103 +74,34 @@ async function main(): Promise<void> {
   }
   log(`data: train ${data.train.length}, tune ${data.tune.length}, test ${data.test.length}, val ${data.val.length}`);
   const [minCharGram, maxCharGram] = (args['char-grams'] ?? '3-5').split('-').map(Number);
-  const buckets = Number(args.buckets ?? DEFAULT_FEATURE_CONFIG.buckets);
   const config: FeatureConfig = {
     ...DEFAULT_FEATURE_CONFIG,
-    buckets,
+    buckets: Number(args.buckets ?? DEFAULT_FEATURE_CONFIG.buckets),
     minCharGram,
     maxCharGram,
     pooling: 'sqrt',
   };
-  const train = encode(new Featuriser(config), data.train, davidsonWeight);
-  const toxPosWeight = Number(args['tox-pos-weight'] ?? 1);
-  if (toxPosWeight !== 1) for (let i = 0; i < train.ids.length; i++) if (train.y[i * L] === 1) train.mask[i * L] *= toxPosWeight;
-  const ratios = logCountRatios(train, buckets);
-  const beta = Number(args.beta ?? 1);
-  const memberKinds = (args.members ?? 'nb').split(',') as Array<'nb' | 'plain'>;
-  const members = memberKinds.map((kind, mi) => ({
-    kind,
-    rand: mi === 0 ? rand : mulberry32(seed + 1000 * mi),
-    order: Array.from({ length: train.ids.length }, (_, i) => i),
-    w: new Float32Array(buckets * L),
-    acc: new Float32Array(buckets * L),
-    bias: new Float32Array(L),
-    biasAcc: new Float32Array(L),
-    scale: kind === 'nb' ? ratios : undefined,
-  }));
-  const memberWeights = (args['member-weights'] ?? memberKinds.map(() => String(1 / memberKinds.length)).join(',')).split(',').map(Number);
-
-  const snapshot = (thresholds = { toxicity: 0.5, hate: 0.5, spam: 0.5 }): ModerationWeights => {
-    const embedding = new Float32Array(buckets * L);
-    const bias = new Float32Array(L);
-    members.forEach((m, mi) => {
-      const mw = memberWeights[mi];
-      // Wang & Manning's interpolation w' = (1 − β)·mean|w| + β·w, per label (only for NB members).
-      const mean = new Float32Array(L);
-      if (m.kind === 'nb' && beta !== 1) {
-        const count = new Float32Array(L);
-        for (let i = 0; i < m.w.length; i++) if (m.acc[i] > 0) { mean[i % L] += Math.abs(m.w[i]); count[i % L]++; }
-        for (let l = 0; l < L; l++) mean[l] /= Math.max(count[l], 1);
-      }
-      for (let i = 0; i < embedding.length; i++) {
-        const wi = m.kind === 'nb' && beta !== 1 ? (1 - beta) * mean[i % L] + beta * m.w[i] : m.w[i];
-        embedding[i] += mw * wi * (m.scale ? m.scale[i] : 1);
-      }
-      for (let l = 0; l < L; l++) bias[l] += mw * m.bias[l];
-    });
-    const none = new Float32Array(0);
-    return { name: 'moderation', version, features: config, labels: [...MODERATION_LABELS], dim: L, hidden: 0, embedding, w1: none, b1: none, w2: none, b2: bias, thresholds };
+  const members = (args.members ?? 'nb').split(',') as Array<'nb' | 'plain'>;
+  const opts: FitOptions = {
+    config,
+    version,
+    lr: Number(args.lr ?? 0.2),
+    l2: Number(args.l2 ?? 1e-6),
+    davidsonWeight: Number(args['davidson-weight'] ?? 0.3),
+    toxPosWeight: Number(args['tox-pos-weight'] ?? 1),
+    beta: Number(args.beta ?? 1),
+    members,
+    memberWeights: (args['member-weights'] ?? members.map(() => String(1 / members.length)).join(',')).split(',').map(Number),
   };
+  const featuriser = new Featuriser(config);
+  const fit = new ModerationFit(encode(featuriser, data.train, opts), opts, seed);
 
   const perLabelStop = Boolean(args['per-label-stop']);
   let best: { auc: number; epoch: number; weights: ModerationWeights } | undefined;
   const bestPerLabel = MODERATION_LABELS.map(() => ({ auc: -1, epoch: 0 }));
   for (let epoch = 1; epoch <= maxEpochs; epoch++) {
-    let lossSum = 0;
-    for (const m of members) {
-      shuffleInPlace(m.order, m.rand);
-      for (let s = 0; s < m.order.length; s += BATCH) {
-        const batch = m.order.slice(s, s + BATCH);
-        const B = batch.length;
-        const y = new Float32Array(B * L);
-        const mask = new Float32Array(B * L);
-        batch.forEach((ex, b) => {
-          y.set(train.y.subarray(ex * L, ex * L + L), b * L);
-          mask.set(train.mask.subarray(ex * L, ex * L + L), b * L);
-        });
-        const { w, acc, bias, biasAcc, scale: fs } = m;
-        const z = new Float32Array(B * L);
-        batch.forEach((ex, b) => {
-          const ids = train.ids[ex];
-          const scale = poolingScale(config, ids.length);
-          for (let l = 0; l < L; l++) {
-            let sum = 0;
-            if (fs) for (const id of ids) sum += w[id * L + l] * fs[id * L + l];
-            else for (const id of ids) sum += w[id * L + l];
-            z[b * L + l] = bias[l] + sum * scale;
-          }
-        });
-        const { loss, dz } = lossAndLogitGradient(z, y, mask, B);
-        lossSum += loss * B;
-        batch.forEach((ex, b) => {
-          const ids = train.ids[ex];
-          const scale = poolingScale(config, ids.length);
-          for (let l = 0; l < L; l++) {
-            const g = dz[b * L + l];
-            if (g === 0) continue;
-            for (const id of ids) {
-              const k = id * L + l;
-              const gk = g * (fs ? fs[k] : 1) * scale + l2 * w[k];
-              acc[k] += gk * gk;
-              w[k] -= (lr * gk) / Math.sqrt(acc[k] + 1e-8);
-            }
-            biasAcc[l] += g * g;
-            bias[l] -= (lr * g) / Math.sqrt(biasAcc[l] + 1e-8);
-          }
-        });
-      }
-    }
-    const current = snapshot();
+    const loss = fit.epoch();
+    const current = fit.snapshot();
     const model = new ModerationModel(current);
     const aucs = MODERATION_LABELS.map((label) => {
       const { scores, labels } = scoresFor(model, data.tune, label);
@@ -222,7 +109,7 @@ async function main(): Promise<void> {
     });
     model.dispose();
     const mean = aucs.reduce((a, b) => a + b, 0) / aucs.length;
-    log(`epoch ${epoch}: loss ${(lossSum / train.ids.length / members.length).toFixed(4)}, tune ROC-AUC ${MODERATION_LABELS.map((l, i) => `${l} ${aucs[i].toFixed(4)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    log(`epoch ${epoch}: loss ${loss.toFixed(4)}, tune ROC-AUC ${MODERATION_LABELS.map((l, i) => `${l} ${aucs[i].toFixed(4)}`).join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     if (perLabelStop) {
       // Each label keeps its own best epoch: its column of the table and its bias.
       if (!best) best = { auc: mean, epoch, weights: current };
@@ -238,12 +125,38 @@ async function main(): Promise<void> {
   }
   if (!best) throw new Error('no epochs');
 
+  // Cross-fitting for the thresholds, then the refit on train + tune (per-label stopping has no
+  // single epoch count to refit with).
+  let oof: Record<ModerationLabel, { scores: number[]; labels: number[] }> | undefined;
+  if (folds > 1 && !perLabelStop) {
+    const all = [...data.train, ...data.tune];
+    const fold = shuffleInPlace(all.map((_, i) => i % folds), mulberry32(seed + 7));
+    oof = { toxicity: { scores: [], labels: [] }, hate: { scores: [], labels: [] }, spam: { scores: [], labels: [] } };
+    for (let k = 0; k < folds; k++) {
+      const foldFit = new ModerationFit(encode(featuriser, all.filter((_, i) => fold[i] !== k), opts), opts, seed + 100 * (k + 1));
+      for (let e = 0; e < best.epoch; e++) foldFit.epoch();
+      const model = new ModerationModel(foldFit.snapshot());
+      const held = all.filter((_, i) => fold[i] === k);
+      for (const label of MODERATION_LABELS) {
+        const { scores, labels } = scoresFor(model, held, label);
+        oof[label].scores.push(...scores);
+        oof[label].labels.push(...labels);
+      }
+      model.dispose();
+      log(`fold ${k + 1}/${folds} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    const refit = new ModerationFit(encode(featuriser, all, opts), opts, seed);
+    for (let e = 0; e < best.epoch; e++) refit.epoch();
+    best.weights = refit.snapshot();
+    log(`refit on train + tune, ${best.epoch} epochs; out-of-fold ROC-AUC ${MODERATION_LABELS.map((l) => `${l} ${rocAuc(oof![l].scores, oof![l].labels).toFixed(4)}`).join(', ')}`);
+  }
+
   // Thresholds and reported metrics come from the weights as committed (int8 embedding).
   saveWeights(outDir, best.weights);
   const model = new ModerationModel(loadWeights(outDir));
   const thresholds = {} as Record<ModerationLabel, number>;
   for (const label of MODERATION_LABELS) {
-    const { scores, labels } = scoresFor(model, data.tune, label);
+    const { scores, labels } = oof?.[label] ?? scoresFor(model, data.tune, label);
     thresholds[label] = Number(bestMacroF1Threshold(scores, labels).toFixed(4));
   }
   const report: Record<string, unknown> = {};
@@ -261,29 +174,10 @@ async function main(): Promise<void> {
   model.dispose();
 
   const seconds = Math.round((Date.now() - started) / 1000);
-  const training = { seed, epochs: best.epoch, maxEpochs, batch: BATCH, lr, l2, davidsonWeight, trainExamples: data.train.length, tuneExamples: data.tune.length, seconds, metrics: report };
+  const training = { seed, epochs: best.epoch, maxEpochs, folds: oof ? folds : 0, batch: BATCH, lr: opts.lr, l2: opts.l2, davidsonWeight: opts.davidsonWeight, trainExamples: data.train.length + (oof ? data.tune.length : 0), tuneExamples: data.tune.length, thresholdsFrom: oof ? 'out-of-fold scores on train + tune' : 'tune split', seconds, metrics: report };
   saveWeights(outDir, { ...best.weights, thresholds }, training);
   log(JSON.stringify({ thresholds, ...training }, null, 1));
   log(`wrote ${join(outDir, 'model.json')} in ${seconds} s`);
-}
-
-/**
- * Masked binary cross-entropy of logits `z` and its gradient with respect to them, in tfjs (the
- * CommonJS build of tfjs-core registers no gradient functions; for a sigmoid output it is one line).
- */
-function lossAndLogitGradient(z: Float32Array, y: Float32Array, mask: Float32Array, B: number): { loss: number; dz: Float32Array } {
-  const [loss, dz] = tf.tidy(() => {
-    const zt = tf.tensor2d(z, [B, L]);
-    const yt = tf.tensor2d(y, [B, L]);
-    const mt = tf.tensor2d(mask, [B, L]);
-    const count = tf.maximum(tf.sum(mt), 1);
-    // Stable BCE with logits: max(z, 0) − z·y + log(1 + e^−|z|).
-    const bce = tf.add(tf.sub(tf.relu(zt), tf.mul(zt, yt)), tf.log1p(tf.exp(tf.neg(tf.abs(zt)))));
-    return [tf.div(tf.sum(tf.mul(bce, mt)), count), tf.div(tf.mul(tf.sub(tf.sigmoid(zt), yt), mt), count)];
-  });
-  const out = { loss: loss.dataSync()[0], dz: dz.dataSync() as Float32Array };
-  tf.dispose([loss, dz]);
-  return out;
 }
 
 main().catch((err) => {
