@@ -12,6 +12,8 @@ export interface FeedLoadJob {
   tokens: string[];
   connections: number;
   durationSeconds: number;
+  /** Stop after this many requests (e.g. one per member), if sooner than the duration. */
+  maxRequests?: number;
 }
 
 export interface Percentiles {
@@ -71,7 +73,7 @@ async function run(job: FeedLoadJob): Promise<FeedLoadResult> {
   const started = Date.now();
   const until = started + job.durationSeconds * 1000;
   const loop = async () => {
-    while (Date.now() < until) {
+    while (Date.now() < until && next < (job.maxRequests ?? Infinity)) {
       const member = next++ % job.tokens.length;
       const first = !seen.has(member);
       seen.add(member);
