@@ -206,6 +206,9 @@ export async function relatedByContent(m: EntityManager, postId: number, k: numb
   return out.sort((a, b) => b.score - a.score).slice(0, k);
 }
 
+const EMBED_BATCH = 64;
+const MAX_QUEUED = 10_000;
+
 /**
  * Embeds the recent window once the encoder is up, then each post as it is published, in the
  * process that hears of it, and drops the window so the next feed sees the post (and, after a
@@ -214,10 +217,28 @@ export async function relatedByContent(m: EntityManager, postId: number, k: numb
  */
 export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: PostEmbeddings): void {
   void recentWindow(db.manager).then((posts) => emb.warm(db.manager, posts.map((p) => p.id)), () => undefined);
+  // Embedding waits on the pool; the subscription loop must not. A pub/sub listener that falls
+  // 1,024 events behind makes publish() throw in the publisher (a dispatcher deciding a large
+  // batch), so posts are queued here and embedded in batches beside the loop.
+  const queued = new Set<number>();
+  let embedding = false;
+  const drain = async () => {
+    embedding = true;
+    try {
+      while (queued.size) {
+        const ids = [...queued].slice(0, EMBED_BATCH);
+        for (const id of ids) queued.delete(id);
+        await emb.warm(db.manager, ids).catch(() => undefined); // a post left out is embedded when first needed
+      }
+    } finally {
+      embedding = false;
+    }
+  };
   void (async () => {
     for await (const p of pubSub.subscribe(TOPIC.POST_ADDED)) {
       invalidateRecentWindow(db);
-      await emb.warm(db.manager, [p.postId]);
+      if (queued.size < MAX_QUEUED) queued.add(p.postId);
+      if (!embedding) void drain();
     }
   })();
   void (async () => {
