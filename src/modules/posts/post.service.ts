@@ -1,14 +1,14 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { badInput, forbidden, notFound, unauthenticated } from '../../shared/errors';
-import { type Page, type PageArgs, type SortKey, paginate } from '../../shared/pagination';
+import { type Page, type PageArgs, type SortKey, checkPageArgs, paginate } from '../../shared/pagination';
 import { type AppPubSub, TOPIC } from '../../shared/pubsub';
 import type { UnitOfWork } from '../../shared/db/unit-of-work';
 import type { TagEntity } from '../tags/tag.entity';
 import { TagService } from '../tags/tag.service';
 import { UserEntity } from '../users/user.entity';
 import { rawHydrator } from '../../shared/db/hydrate';
-import { rawManyPrepared } from '../../shared/db/prepared';
+import { type Wrap, rawManyPrepared } from '../../shared/db/prepared';
 import { isStaff, type Viewer } from '../users/user.service';
 import { PostEntity, type PostKind } from './post.entity';
 import { allowedParents, checkBody, checkTags, checkTitle } from './post.rules';
@@ -117,12 +117,21 @@ export class PostService {
     const omit = [...PAGE_OMITS, ...(body ? [] : ['body']), ...(order === 'HOT' ? [] : ['hot']), ...(order === 'BEST' ? [] : ['wilson'])];
     const postColumns = selectable(this.repo.metadata.columns, omit).map((c) => `p.${c}`);
     const userColumns = selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`);
+    // The page's rows are picked first; its tags then join it once, in the same statement.
+    const dir = checkPageArgs(page).backward ? 'ASC' : 'DESC';
+    const outerOrder = SORT_KEYS[order].expressions.map((e) => `page.${e.replace(/^p\.(\w+)$/, 'p_$1')} ${dir}`).join(', ');
+    const withTags: Wrap = {
+      key: `posts-page-tags ${outerOrder}`,
+      sql: (inner) => `WITH page AS (${inner})
+        SELECT page.*, coalesce(tags.list, '[]') AS p_tags FROM page
+          LEFT JOIN (${TagService.jsonByPost('SELECT p_id FROM page')}) tags ON tags.post_id = page.p_id
+         ORDER BY ${outerOrder}`,
+    };
     const result = await paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => {
       const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
         .select(postColumns)
         .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
-        .addSelect(userColumns)
-        .addSelect(TagService.jsonOfPost('p.id'), 'p_tags'));
+        .addSelect(userColumns), withTags);
       for (const r of rows) {
         tags.set(r.p_id, this.tags.fromJson(r.p_tags));
         if (!authors.has(r.u_id)) authors.set(r.u_id, user(r));

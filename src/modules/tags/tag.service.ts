@@ -61,14 +61,15 @@ export class TagService {
   }
 
   /**
-   * A SQL expression for the tags of the post whose id is `postId` (an expression of the outer
-   * query), as a JSON array in name order: lists select it beside their posts and read it with
-   * `fromJson`, saving the loader's round trip.
+   * SQL for the tags of the posts whose ids `postIds` (a subquery) selects: one row per post that
+   * has tags, `post_id` and `list`, a JSON array in name order, read with `fromJson`. Lists join it
+   * to their page, saving the loader's round trip; one join for the page costs PostgreSQL less
+   * than a subquery per post.
    */
-  static jsonOfPost(postId: string): string {
-    return `(SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name, 'description', t.description,
-              'postCount', t.post_count, 'followerCount', t.follower_count, 'createdAt', t.created_at) ORDER BY t.name), '[]')
-              FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = ${postId})`;
+  static jsonByPost(postIds: string): string {
+    return `SELECT pt.post_id, json_agg(json_build_object('id', t.id, 'name', t.name, 'description', t.description,
+              'postCount', t.post_count, 'followerCount', t.follower_count, 'createdAt', t.created_at) ORDER BY t.name) AS list
+              FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id IN (${postIds}) GROUP BY pt.post_id`;
   }
 
   fromJson(rows: Array<Omit<TagEntity, 'createdAt'> & { createdAt: string }>): TagEntity[] {

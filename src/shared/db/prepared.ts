@@ -12,6 +12,12 @@ interface Statement {
 const MAX_STATEMENTS = 500;
 const statements = new Map<string, Statement>();
 
+/** A statement built around the query builder's: `sql` gets its text; `key` names the wrapping among shapes. */
+export interface Wrap {
+  key: string;
+  sql(inner: string): string;
+}
+
 /**
  * `qb.getRawMany()` for hot read paths, as a named prepared statement on the pool. Turning a query
  * builder into SQL costs more CPU than PostgreSQL spends running a list page, and the text depends
@@ -19,10 +25,14 @@ const statements = new Map<string, Statement>();
  * it is built once per shape, and PostgreSQL plans it once per connection. A manager bound to a
  * connection (a transaction's) runs the builder as usual, on that connection; `qb` must come from it.
  */
-export async function rawManyPrepared<R extends ObjectLiteral>(manager: EntityManager, qb: SelectQueryBuilder<ObjectLiteral>): Promise<R[]> {
-  if (manager.queryRunner) return qb.getRawMany<R>();
+export async function rawManyPrepared<R extends ObjectLiteral>(manager: EntityManager, qb: SelectQueryBuilder<ObjectLiteral>, wrap?: Wrap): Promise<R[]> {
+  if (manager.queryRunner) {
+    const [sql, params] = qb.getQueryAndParameters();
+    return manager.query(wrap ? wrap.sql(sql) : sql, params);
+  }
   const map = qb.expressionMap;
   const shape = JSON.stringify([
+    wrap?.key ?? null,
     map.mainAlias?.name, map.mainAlias?.hasMetadata ? map.mainAlias.metadata.tablePath : null,
     map.selects, map.joinAttributes.map((j) => [j.direction, j.alias.name, j.alias.hasMetadata ? j.alias.metadata.tablePath : null, j.condition]),
     map.wheres, map.orderBys, map.limit, map.offset,
@@ -33,7 +43,8 @@ export async function rawManyPrepared<R extends ObjectLiteral>(manager: EntityMa
     const driver = qb.connection.driver as PostgresDriver;
     // Each name stands in for its own value, so the positional list that comes back names them.
     const names = Object.fromEntries(Object.keys(parameters).map((k) => [k, k]));
-    const [text, order] = driver.escapeQueryWithParameters(qb.getQuery(), names, {});
+    const [inner, order] = driver.escapeQueryWithParameters(qb.getQuery(), names, {});
+    const text = wrap ? wrap.sql(inner) : inner;
     statement = { name: `q_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text, order: order as string[] };
     if (statements.size >= MAX_STATEMENTS) statements.clear();
     statements.set(shape, statement);
