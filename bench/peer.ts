@@ -134,7 +134,7 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '5' },
       connections: { type: 'string', default: '10' },
