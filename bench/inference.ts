@@ -4,7 +4,10 @@
  *
  * - closed loop, one caller, batch sizes 1–512 (batch 1 is the unbatched rate);
  * - 64 concurrent callers of one text each (the pool's dynamic batching does the grouping);
- * - open loop at 1,000 texts/s offered, one text per call.
+ * - open loop at 1,000 texts/s offered, one text per call;
+ * - the same 64 callers through a second pool whose batches hold one text (`maxBatchSize` 1):
+ *   the gain from dynamic batching itself at equal concurrency, where the one-caller batch-1 rate
+ *   is also bounded by each call's round trip.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,12 +107,21 @@ async function main(): Promise<void> {
   for (const batch of [1, 8, 32, 128, 512]) rows.push(await closedLoop(pool, texts, 1, batch, seconds));
   rows.push(await closedLoop(pool, texts, 64, 1, seconds));
   rows.push(await openLoop(pool, texts, 1000, seconds));
+  await pool.close();
+  const single = new InferencePool({ workers: values.workers ? Number(values.workers) : undefined, logger: quiet, maxBatchSize: 1 });
+  await single.ready();
+  while (single.health().workers < wanted) await new Promise((r) => setTimeout(r, 10));
+  await closedLoop(single, texts, 4, 1, 1); // warm-up
+  const perText = await closedLoop(single, texts, 64, 1, seconds);
+  perText.scenario += ', max batch 1';
+  rows.push(perText);
+  await single.close();
   print(rows);
   const unbatched = rows[0].textsPerSec;
   const best = Math.max(...rows.slice(1, 6).map((r) => r.textsPerSec));
   console.log(`\nbatched/unbatched: ${(best / unbatched).toFixed(1)}× (best closed-loop rate ${best} texts/s vs batch 1 at ${unbatched} texts/s)`);
   console.log(`64 concurrent single-text callers: ${(rows[5].textsPerSec / unbatched).toFixed(1)}× the unbatched rate`);
-  await pool.close();
+  console.log(`64 concurrent single-text callers, dynamic batching vs batches of one: ${(rows[5].textsPerSec / perText.textsPerSec).toFixed(1)}× (${rows[5].textsPerSec} vs ${perText.textsPerSec} texts/s)`);
 }
 
 main().catch((err) => {
