@@ -3,7 +3,8 @@
  * (experiments: --epochs, --lr, --l2, --davidson-weight, --char-grams 3-5, --buckets, --tox-pos-weight,
  * --beta (NB-SVM interpolation), --members nb,plain,nb (logit-averaged members folded into one
  * table; each after the first shuffles with its own seed), --member-weights, --per-label-stop,
- * --folds K (default 10; 0: the model and thresholds of the first stage, as in 2.0).
+ * --folds K (default 10; 0: the model and thresholds of the first stage, as in 2.0),
+ * --epochs-from oof|tune (how the epoch count is chosen when cross-fitting; default oof).
  *
  * Model: per label, a logistic regression over hashed word/bigram/char-n-gram features whose
  * values are NB-SVM log-count ratios (Wang & Manning 2012) scaled by 1/√n. The ratios are folded
@@ -16,12 +17,14 @@
  * of the whole table every step would be almost all wasted work). Each source labels only some
  * tasks and the loss masks the others; Davidson's toxicity labels are down-weighted because its
  * notion of "offensive" differs from TweetEval's, the domain the toxicity threshold serves.
- * Training stops at the epoch with the best mean tune ROC-AUC. With that number of epochs, the
- * model is then cross-fitted (K folds over train + tune; each fold's model scores the part it did
- * not see) and refitted on train + tune; the operating thresholds maximise macro-F1 over the
- * out-of-fold scores, ten times as many examples as the tune split alone, so a threshold is less
- * a matter of chance, and the model sees the tune split's examples too. TweetEval's validation
- * splits are never used for any choice.
+ * The model is cross-fitted: train + tune are split into K folds, and a model fitted on the other
+ * folds scores each fold after every epoch, so each example gets an out-of-fold score per epoch
+ * count. Per label, the epoch count with the best out-of-fold ROC-AUC is refitted on train +
+ * tune, and the operating threshold maximises macro-F1 over that epoch count's out-of-fold
+ * scores: ten times as many examples as the tune split alone, so the choices are less a matter
+ * of chance, and the model sees the tune split's examples too. Without folds (or with
+ * --epochs-from tune) a first fit on the train split picks the epoch with the best mean tune
+ * ROC-AUC, as in 2.0. TweetEval's validation splits are never used for any choice.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -56,7 +59,7 @@ function scoresFor(model: ModerationModel, examples: Example[], label: Moderatio
 }
 
 async function main(): Promise<void> {
-  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file', 'tox-pos-weight', 'beta', 'members', 'member-weights', 'folds'] as const, ['feedback', 'per-label-stop'] as const);
+  const args = flags(['data', 'out', 'seed', 'epochs', 'version', 'lr', 'l2', 'davidson-weight', 'char-grams', 'buckets', 'feedback-file', 'tox-pos-weight', 'beta', 'members', 'member-weights', 'folds', 'epochs-from'] as const, ['feedback', 'per-label-stop'] as const);
   const dataRoot = args.data ?? defaultDataRoot();
   const outDir = args.out ?? defaultModelDir('moderation');
   const seed = Number(args.seed ?? 20240601);
@@ -94,12 +97,18 @@ async function main(): Promise<void> {
     memberWeights: (args['member-weights'] ?? members.map(() => String(1 / members.length)).join(',')).split(',').map(Number),
   };
   const featuriser = new Featuriser(config);
-  const fit = new ModerationFit(encode(featuriser, data.train, opts), opts, seed);
+  let stage1: ModerationFit | undefined;
 
   const perLabelStop = Boolean(args['per-label-stop']);
+  const crossFit = folds > 1 && !perLabelStop;
+  const epochsFrom = crossFit ? (args['epochs-from'] ?? 'oof') : 'tune';
   let best: { auc: number; epoch: number; weights: ModerationWeights } | undefined;
   const bestPerLabel = MODERATION_LABELS.map(() => ({ auc: -1, epoch: 0 }));
-  for (let epoch = 1; epoch <= maxEpochs; epoch++) {
+  // The first stage (a fit on the train split, judged on the tune split) is needed only when the
+  // tune split chooses the epoch count.
+  for (let epoch = 1; epochsFrom === 'tune' && epoch <= maxEpochs; epoch++) {
+    const fit = epoch === 1 ? new ModerationFit(encode(featuriser, data.train, opts), opts, seed) : stage1!;
+    stage1 = fit;
     const loss = fit.epoch();
     const current = fit.snapshot();
     const model = new ModerationModel(current);
@@ -123,33 +132,54 @@ async function main(): Promise<void> {
       best.epoch = Math.max(...bestPerLabel.map((b) => b.epoch));
     } else if (!best || mean > best.auc) best = { auc: mean, epoch, weights: current };
   }
-  if (!best) throw new Error('no epochs');
 
-  // Cross-fitting for the thresholds, then the refit on train + tune (per-label stopping has no
-  // single epoch count to refit with).
+  // Cross-fitting: every example of train + tune gets a score from a model that did not see it,
+  // after each candidate epoch; per label, the epoch count with the best out-of-fold ROC-AUC is
+  // refitted on train + tune and its out-of-fold scores set the threshold.
   let oof: Record<ModerationLabel, { scores: number[]; labels: number[] }> | undefined;
-  if (folds > 1 && !perLabelStop) {
+  let labelEpochs: number[] | undefined;
+  if (crossFit) {
+    const candidates = epochsFrom === 'oof' ? maxEpochs : best!.epoch;
     const all = [...data.train, ...data.tune];
     const fold = shuffleInPlace(all.map((_, i) => i % folds), mulberry32(seed + 7));
-    oof = { toxicity: { scores: [], labels: [] }, hate: { scores: [], labels: [] }, spam: { scores: [], labels: [] } };
+    const byEpoch = Array.from({ length: candidates }, () => Object.fromEntries(MODERATION_LABELS.map((l) => [l, { scores: [] as number[], labels: [] as number[] }])) as NonNullable<typeof oof>);
     for (let k = 0; k < folds; k++) {
       const foldFit = new ModerationFit(encode(featuriser, all.filter((_, i) => fold[i] !== k), opts), opts, seed + 100 * (k + 1));
-      for (let e = 0; e < best.epoch; e++) foldFit.epoch();
-      const model = new ModerationModel(foldFit.snapshot());
       const held = all.filter((_, i) => fold[i] === k);
-      for (const label of MODERATION_LABELS) {
-        const { scores, labels } = scoresFor(model, held, label);
-        oof[label].scores.push(...scores);
-        oof[label].labels.push(...labels);
+      for (let e = 1; e <= candidates; e++) {
+        foldFit.epoch();
+        if (epochsFrom !== 'oof' && e < candidates) continue;
+        const model = new ModerationModel(foldFit.snapshot());
+        for (const label of MODERATION_LABELS) {
+          const { scores, labels } = scoresFor(model, held, label);
+          byEpoch[e - 1][label].scores.push(...scores);
+          byEpoch[e - 1][label].labels.push(...labels);
+        }
+        model.dispose();
       }
-      model.dispose();
       log(`fold ${k + 1}/${folds} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
+    const oofAuc = byEpoch.map((r) => MODERATION_LABELS.map((l) => (r[l].scores.length ? rocAuc(r[l].scores, r[l].labels) : -1)));
+    oofAuc.forEach((aucs, e) => epochsFrom === 'oof' && log(`out-of-fold ROC-AUC after epoch ${e + 1}: ${MODERATION_LABELS.map((l, i) => `${l} ${aucs[i].toFixed(4)}`).join(', ')}`));
+    labelEpochs = MODERATION_LABELS.map((_, l) => (epochsFrom === 'oof' ? 1 + oofAuc.reduce((bestE, aucs, e) => (aucs[l] > oofAuc[bestE][l] ? e : bestE), 0) : candidates));
+    oof = Object.fromEntries(MODERATION_LABELS.map((label, l) => [label, byEpoch[labelEpochs![l] - 1][label]])) as NonNullable<typeof oof>;
     const refit = new ModerationFit(encode(featuriser, all, opts), opts, seed);
-    for (let e = 0; e < best.epoch; e++) refit.epoch();
-    best.weights = refit.snapshot();
-    log(`refit on train + tune, ${best.epoch} epochs; out-of-fold ROC-AUC ${MODERATION_LABELS.map((l) => `${l} ${rocAuc(oof![l].scores, oof![l].labels).toFixed(4)}`).join(', ')}`);
+    let weights: ModerationWeights | undefined;
+    for (let e = 1; e <= Math.max(...labelEpochs); e++) {
+      refit.epoch();
+      const current = refit.snapshot();
+      weights ??= current;
+      // Each label's column of the table and its bias come from its own epoch count.
+      labelEpochs.forEach((le, l) => {
+        if (le !== e) return;
+        for (let i = l; i < current.embedding.length; i += L) weights!.embedding[i] = current.embedding[i];
+        weights!.b2[l] = current.b2[l];
+      });
+    }
+    best = { auc: NaN, epoch: Math.max(...labelEpochs), weights: weights! };
+    log(`refit on train + tune: ${MODERATION_LABELS.map((l, i) => `${l} ${labelEpochs![i]} epochs`).join(', ')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
+  if (!best) throw new Error('no epochs');
 
   // Thresholds and reported metrics come from the weights as committed (int8 embedding).
   saveWeights(outDir, best.weights);
@@ -174,7 +204,7 @@ async function main(): Promise<void> {
   model.dispose();
 
   const seconds = Math.round((Date.now() - started) / 1000);
-  const training = { seed, epochs: best.epoch, maxEpochs, folds: oof ? folds : 0, batch: BATCH, lr: opts.lr, l2: opts.l2, davidsonWeight: opts.davidsonWeight, trainExamples: data.train.length + (oof ? data.tune.length : 0), tuneExamples: data.tune.length, thresholdsFrom: oof ? 'out-of-fold scores on train + tune' : 'tune split', seconds, metrics: report };
+  const training = { seed, epochs: best.epoch, labelEpochs: labelEpochs ? Object.fromEntries(MODERATION_LABELS.map((l, i) => [l, labelEpochs![i]])) : undefined, epochsFrom, maxEpochs, folds: oof ? folds : 0, batch: BATCH, lr: opts.lr, l2: opts.l2, davidsonWeight: opts.davidsonWeight, trainExamples: data.train.length + (oof ? data.tune.length : 0), tuneExamples: data.tune.length, thresholdsFrom: oof ? 'out-of-fold scores on train + tune' : 'tune split', seconds, metrics: report };
   saveWeights(outDir, { ...best.weights, thresholds }, training);
   log(JSON.stringify({ thresholds, ...training }, null, 1));
   log(`wrote ${join(outDir, 'model.json')} in ${seconds} s`);
