@@ -33,6 +33,11 @@ export class ModerationModel {
   private readonly dense?: { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D };
   private readonly b2: tf.Tensor1D;
   private readonly table: ScoringTable;
+  /** Linear model: the bias and the thresholds as logits, to see which labels a bag flags. */
+  private readonly bias: Float32Array;
+  private readonly logitThresholds: Float64Array;
+  /** Linear model: d logit / d bag per label (the identity) times the scoring table's column scales. */
+  private readonly linearGrads: Float32Array;
   /**
    * The batch's features, owners and token offsets, kept from the scoring pass so that
    * explanations need no second tokenisation: text b's features are `[featEnd[b-1], featEnd[b])`.
@@ -44,6 +49,10 @@ export class ModerationModel {
     this.featuriser = new Featuriser(weights.features);
     this.thresholds = Float32Array.from(weights.labels, (l) => weights.thresholds[l]);
     this.table = scoringTable(weights.embedding, weights.dim);
+    this.bias = Float32Array.from(weights.b2);
+    this.logitThresholds = Float64Array.from(this.thresholds, (t) => Math.log(t / (1 - t)));
+    this.linearGrads = new Float32Array(weights.dim * weights.dim);
+    for (let d = 0; d < weights.dim; d++) this.linearGrads[d * weights.dim + d] = this.table.scales[d];
     const { dim, hidden, labels } = weights;
     if (hidden > 0) {
       this.dense = {
@@ -68,9 +77,17 @@ export class ModerationModel {
   runPacked(texts: string[], opts: RunOptions = {}): PackedModeration {
     const explain = opts.explain ?? 'flagged';
     const k = opts.topSpans ?? 3;
-    const { probs, hiddenOut } = this.forward(texts, explain !== 'none');
     const { labels } = this.weights;
     const L = labels.length;
+    if (!this.dense && explain !== 'none') {
+      // Linear: each text is explained as soon as it is bagged, for the labels its logit may flag,
+      // while its features and table rows are at hand; tfjs's scores then decide which stay.
+      const candidates = new SpanWriter();
+      const { probs } = this.forward(texts, false, { all: explain === 'all', k, spans: candidates });
+      const spans = explain === 'all' ? candidates : candidates.filtered((b, l) => probs[b * L + l] >= this.thresholds[l]);
+      return { modelVersion: this.modelVersion, labels, scores: probs.slice(), ...spans.finish() };
+    }
+    const { probs, hiddenOut } = this.forward(texts, explain !== 'none');
     const spans = new SpanWriter();
     for (let b = 0; b < texts.length; b++) {
       let wanted = 0;
@@ -87,7 +104,7 @@ export class ModerationModel {
     tf.dispose([this.b2, ...(this.dense ? [this.dense.w1, this.dense.b1, this.dense.w2] : [])]);
   }
 
-  private forward(texts: string[], keepHidden: boolean) {
+  private forward(texts: string[], keepHidden: boolean, linear?: { all: boolean; k: number; spans: SpanWriter }) {
     const { dim, features } = this.weights;
     const B = texts.length;
     const bags = new Float32Array(B * dim);
@@ -101,7 +118,17 @@ export class ModerationModel {
     let toks = 0;
     for (let b = 0; b < B; b++) {
       const n = f.hashText(texts[b]);
-      bagQuantisedInto(this.table, f.view(), n, bags, b * dim, poolingScale(features, n));
+      const scale = poolingScale(features, n);
+      bagQuantisedInto(this.table, f.view(), n, bags, b * dim, scale);
+      if (linear) {
+        for (let l = 0; l < dim; l++) {
+          // The margin covers float32 vs float64 rounding; labels tfjs does not flag are dropped.
+          if (!linear.all && bags[b * dim + l] + this.bias[l] < this.logitThresholds[l] - 1e-4) continue;
+          const contrib = contributionsOf(this.table.q, dim, f.view(), f.ownerView(), 0, n, f.tokenCount(), scale, this.linearGrads, l * dim);
+          pushBest(linear.spans, contrib, b, l, f.tokenStarts(), f.tokenEnds(), 0, linear.k);
+        }
+        continue;
+      }
       if (!keepHidden) continue;
       const t = f.tokenCount();
       if (feats + n > batch.ids.length) {
@@ -152,16 +179,7 @@ export class ModerationModel {
     for (let l = 0; l < labels.length; l++) {
       if ((wanted & (1 << l)) === 0) continue;
       const contrib = contributionsOf(q, dim, ids, owners, from, featEnd[b], tokEnd[b] - tokFrom, scale, grads, l * dim);
-      // The k strongest positive tokens, strongest first (insertion into a list of at most k).
-      const best: number[] = [];
-      for (let t = 0; t < contrib.length; t++) {
-        const c = contrib[t];
-        if (c <= 0 || (best.length === k && c <= contrib[best[k - 1]])) continue;
-        let i = best.length < k ? best.length : k - 1;
-        best[i] = t;
-        for (; i > 0 && contrib[best[i - 1]] < contrib[best[i]]; i--) [best[i - 1], best[i]] = [best[i], best[i - 1]];
-      }
-      for (const t of best) out.push(b, l, starts[tokFrom + t], ends[tokFrom + t], Math.round(contrib[t] * 1e4) / 1e4);
+      pushBest(out, contrib, b, l, starts, ends, tokFrom, k);
     }
   }
 
@@ -188,4 +206,17 @@ function grown(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(Math.max(atLeast, a.length * 2));
   b.set(a);
   return b;
+}
+
+/** The k strongest positive tokens of `contrib`, strongest first (insertion into a list of at most k). */
+function pushBest(out: SpanWriter, contrib: Float32Array, b: number, l: number, starts: Int32Array, ends: Int32Array, tokFrom: number, k: number): void {
+  const best: number[] = [];
+  for (let t = 0; t < contrib.length; t++) {
+    const c = contrib[t];
+    if (c <= 0 || (best.length === k && c <= contrib[best[k - 1]])) continue;
+    let i = best.length < k ? best.length : k - 1;
+    best[i] = t;
+    for (; i > 0 && contrib[best[i - 1]] < contrib[best[i]]; i--) [best[i - 1], best[i]] = [best[i], best[i - 1]];
+  }
+  for (const t of best) out.push(b, l, starts[tokFrom + t], ends[tokFrom + t], Math.round(contrib[t] * 1e4) / 1e4);
 }

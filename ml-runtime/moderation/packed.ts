@@ -41,6 +41,16 @@ export class SpanWriter {
     this.floats[this.n - 1] = weight;
   }
 
+  /** The spans of the (text, label) pairs that `keep` accepts, in the same order. */
+  filtered(keep: (text: number, label: number) => boolean): SpanWriter {
+    const out = new SpanWriter();
+    for (let i = 0; i < this.n; i++) {
+      const k = i * 4;
+      if (keep(this.ints[k], this.ints[k + 1])) out.push(this.ints[k], this.ints[k + 1], this.ints[k + 2], this.ints[k + 3], this.floats[i]);
+    }
+    return out;
+  }
+
   finish(): { spans: Int32Array; weights: Float64Array } {
     return { spans: this.ints.slice(0, this.n * 4), weights: this.floats.slice(0, this.n) };
   }
