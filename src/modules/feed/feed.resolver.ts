@@ -49,7 +49,7 @@ export class FeedResolver {
     return conn;
   }
 
-  @Query(() => [FeedItemType], { description: 'Posts related to a post (shared tags weighted by rarity, and what the same members liked), for post pages.' })
+  @Query(() => [FeedItemType], { description: 'Posts related to a post (similar text, shared tags weighted by rarity, and what the same members liked), for post pages.' })
   async relatedPosts(
     @Arg('postId', () => ID, { description: 'The post.' }) postId: string,
     @Arg('first', () => Int, { defaultValue: 10, description: 'How many, 1–50.' }) first: number,
