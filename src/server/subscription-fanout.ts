@@ -166,6 +166,8 @@ export function createSubscriptionFanout(options: {
     readonly socket: WebSocket;
     readonly id: string;
     readonly viewer: Viewer | null;
+    /** This subscription's `next` frame up to its payload, built once rather than per event. */
+    readonly frameStart: string;
     /** Renders not yet sent, in event order: a frame never overtakes an earlier one still rendering. */
     readonly queue: Rendering[] = [];
     done = false;
@@ -175,6 +177,7 @@ export function createSubscriptionFanout(options: {
       this.socket = target.socket;
       this.id = target.id;
       this.viewer = target.viewer;
+      this.frameStart = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
     }
 
     /** The context's `push`: a caught-up stream hands a live event straight to this subscriber. */
@@ -193,7 +196,7 @@ export function createSubscriptionFanout(options: {
 
     send(r: Rendered): void {
       if (this.done || this.socket.readyState !== WebSocket.OPEN) return;
-      this.socket.send(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${r.json}}`);
+      this.socket.send(this.frameStart + r.json + '}');
     }
 
     [Symbol.asyncIterator](): this {

@@ -55,7 +55,7 @@ interface Inbox {
   accountChanged: boolean;
   wake: (() => void) | null;
   /** Set while the stream waits with nothing queued: takes an event synchronously, or declines. */
-  direct: ((r: ModerationEventRecord) => boolean) | null;
+  direct: ((r: ModerationEventRecord, id: bigint) => boolean) | null;
 }
 
 /**
@@ -68,8 +68,9 @@ class VerdictHub {
 
   constructor(pubSub: AppPubSub) {
     void this.pump(pubSub.subscribe(TOPIC.VERDICT), (r) => {
+      let id: bigint | undefined; // parsed once per event, not once per open stream
       for (const box of this.inboxes) {
-        if (box.direct && !box.events.length && !box.accountChanged && box.direct(r)) continue;
+        if (box.direct && !box.events.length && !box.accountChanged && box.direct(r, (id ??= BigInt(r.id)))) continue;
         box.events.push(r);
         box.wake?.();
       }
@@ -138,10 +139,10 @@ class VerdictStream implements AsyncIterableIterator<ModerationEventRecord> {
    * dashboards costs otherwise. What needs the database or may end the stream (an id gap, an
    * expired token) declines, and the event takes the path through next().
    */
-  private readonly direct: ((r: ModerationEventRecord) => boolean) | null;
+  private readonly direct: ((r: ModerationEventRecord, id: bigint) => boolean) | null;
 
   constructor(private readonly o: StreamOptions) {
-    this.direct = o.push ? (r) => this.deliverDirect(r) : null;
+    this.direct = o.push ? (r, id) => this.deliverDirect(r, id) : null;
   }
 
   [Symbol.asyncIterator](): this {
@@ -230,9 +231,8 @@ class VerdictStream implements AsyncIterableIterator<ModerationEventRecord> {
     if (this.o.accept(r)) this.ready.push(r);
   }
 
-  private deliverDirect(r: ModerationEventRecord): boolean {
+  private deliverDirect(r: ModerationEventRecord, id: bigint): boolean {
     try {
-      const id = BigInt(r.id);
       if (this.last !== null && id <= this.last) return true;
       if (this.last !== null && id > this.last + 1n) return false;
       this.o.checkToken();
