@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Candidate, CandidateSource } from './rank';
 import type { MemberState } from './member-state';
-import { prepared } from './prepared';
+import { queryPrepared } from '../../shared/db/prepared';
 import * as tagSources from './tag-sources';
 import { similarContent } from './content-candidates';
 
@@ -38,7 +38,7 @@ function toCandidates(rows: Row[], source: CandidateSource, reason: (r: Row) => 
 }
 
 export async function followedUsers(m: EntityManager, userId: number): Promise<Candidate[]> {
-  const rows = await prepared<Row[]>(m, 'followed_users',
+  const rows = await queryPrepared<Row[]>(m, 'feed_followed_users',
     `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags, u.handle AS via,
             extract(epoch FROM p.first_published_at) AS score
        FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id
@@ -89,7 +89,7 @@ export async function fresh(m: EntityManager, limit = 100): Promise<Candidate[]>
 /** Metadata of recommended posts, keeping only those a feed may show. */
 export async function describe(m: EntityManager, scored: Array<{ postId: number; score: number }>, source: CandidateSource, reason: string): Promise<Candidate[]> {
   if (!scored.length) return [];
-  const rows = await prepared<Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }>>(m, 'describe',
+  const rows = await queryPrepared<Array<{ id: number; author_id: number; published_at: Date; tags: string[] | null }>>(m, 'feed_describe',
     `SELECT p.id, p.author_id, p.first_published_at AS published_at, NULL::text[] AS tags FROM posts p WHERE p.id = ANY($1) AND ${VISIBLE}`,
     [scored.map((s) => s.postId)],
   );

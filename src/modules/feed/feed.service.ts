@@ -7,7 +7,7 @@ import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
 import { type MemberFeed, cachedFeed, cachedScores, contentEpoch, noteRefilter, storeFeed, storeScores } from './member-cache';
 import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
-import { prepared } from './prepared';
+import { queryPrepared } from '../../shared/db/prepared';
 import type { RecommenderStore } from './recommender-store';
 import { withSimilarText } from './content-candidates';
 import { type Candidate, type Negative, type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
@@ -205,7 +205,7 @@ export class FeedService {
       lastSnapshotCleanup = Date.now();
       await this.m.query(`DELETE FROM feed_snapshots WHERE created_at < now() - make_interval(hours => ${SNAPSHOT_TTL_HOURS})`);
     }
-    const [{ id }] = await prepared<Array<{ id: string }>>(this.m, 'snapshot_insert',
+    const [{ id }] = await queryPrepared<Array<{ id: string }>>(this.m, 'feed_snapshot_insert',
       `INSERT INTO feed_snapshots (user_id, mode, post_ids, reasons) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
       [viewer?.id ?? null, mode, kept.map((r) => r.postId), kept.map((r) => r.reason)],
     );
@@ -215,7 +215,7 @@ export class FeedService {
   private async fromSnapshot(after: string, size: number, mode: FeedMode, viewer: Viewer | null): Promise<Page<FeedEntry>> {
     const [id, offset] = decode(after);
     if (typeof id !== 'string' || typeof offset !== 'number') throw badInput('That cursor belongs to another feed', 'after');
-    const [snap] = await prepared<Array<{ user_id: number | null; mode: string; post_ids: number[]; reasons: string[] }>>(this.m, 'snapshot_read',
+    const [snap] = await queryPrepared<Array<{ user_id: number | null; mode: string; post_ids: number[]; reasons: string[] }>>(this.m, 'feed_snapshot_read',
       `SELECT user_id, mode, post_ids, reasons FROM feed_snapshots WHERE id = $1`, [id]);
     if (!snap) throw badInput('That feed cursor has expired; load the feed again from the top', 'after');
     if (snap.mode !== mode) throw badInput('That cursor belongs to another feed', 'after');

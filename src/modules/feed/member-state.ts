@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { prepared } from './prepared';
+import { queryPrepared } from '../../shared/db/prepared';
 import type { Negative } from './rank';
 
 /**
@@ -42,7 +42,7 @@ const fingerprint = (table: string, owner: string, id: string, at = 'created_at'
   `(SELECT count(*) || ':' || coalesce(sum(${id}), 0) || ':' || coalesce(max(${at})::text, '') FROM ${table} WHERE ${owner} = $1${where})`;
 
 export async function memberVersion(m: EntityManager, userId: number): Promise<MemberVersion> {
-  const [row] = await prepared<MemberVersion[]>(m, 'member_version',
+  const [row] = await queryPrepared<MemberVersion[]>(m, 'feed_member_version',
     `SELECT concat_ws('|', ${fingerprint('bookmarks', 'user_id', 'post_id')}, ${fingerprint('votes', 'user_id', 'post_id * value')},
               ${fingerprint('user_follows', 'follower_id', 'followee_id')}, ${fingerprint('tag_follows', 'user_id', 'tag_id')},
               ${fingerprint('posts', 'author_id', 'id', 'created_at', ' AND deleted_at IS NULL')},
@@ -55,7 +55,7 @@ export async function memberVersion(m: EntityManager, userId: number): Promise<M
 
 export async function memberState(m: EntityManager, userId: number): Promise<MemberState> {
   type Row = Record<'followees' | 'tags' | 'bookmarked' | 'voted' | 'wrote' | 'items' | 'bookmark_tags' | 'vote_tags' | 'wrote_tags' | 'seen' | 'dismissed', number[]>;
-  const [row] = await prepared<Row[]>(m, 'member_state',
+  const [row] = await queryPrepared<Row[]>(m, 'feed_member_state',
     `WITH RECURSIVE mine AS (
         SELECT post_id AS id FROM bookmarks WHERE user_id = $1
         UNION SELECT post_id FROM votes WHERE user_id = $1 AND value = 1
@@ -87,7 +87,7 @@ export async function memberState(m: EntityManager, userId: number): Promise<Mem
 export async function negativeSignals(m: EntityManager, userId: number, dismissed: number[]): Promise<Negative> {
   const negative: Negative = { tags: new Map(), authors: new Map() };
   if (!dismissed.length) return negative;
-  const rows = await prepared<Array<{ tag: string | null; author_id: number | null; n: number }>>(m, 'negative_signals',
+  const rows = await queryPrepared<Array<{ tag: string | null; author_id: number | null; n: number }>>(m, 'feed_negative_signals',
     `SELECT t.name AS tag, NULL::int AS author_id, count(*)::int AS n
        FROM feed_dismissals d JOIN post_tags pt ON pt.post_id = d.post_id JOIN tags t ON t.id = pt.tag_id WHERE d.user_id = $1 GROUP BY t.name
      UNION ALL
