@@ -53,7 +53,7 @@ describe('content cold start with the text encoder', () => {
     expect(items.find((i) => i.post.id === similar)).toEqual({ reason: 'similar to posts you bookmarked', post: { id: similar, title: SIMILAR.title } });
     const other = items.find((i) => i.post.id === unrelated);
     expect(other?.reason).not.toBe('similar to posts you bookmarked');
-    const stored = await t.app.db.query(`SELECT count(*)::int AS n, min(array_length(vector, 1)) AS dim FROM post_embeddings`);
+    const stored = await t.app.db.query(`SELECT count(*)::int AS n, min(octet_length(vector) / 4) AS dim FROM post_embeddings`);
     expect(stored[0].n).toBeGreaterThanOrEqual(5);
     expect(stored[0].dim).toBeGreaterThan(64);
 

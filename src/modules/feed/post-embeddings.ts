@@ -17,6 +17,16 @@ export interface TextEmbedder {
 
 /** Most vectors kept in memory per process: 20,000 × 192 floats is about 15 MB. */
 const CACHE_SIZE = 20_000;
+/** A vector as stored: its float32 bytes, little-endian (the byte order of every platform Node runs on here). */
+function toBytes(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** Copied into a fresh buffer: node-postgres may hand back a slice at an offset a Float32Array cannot start at. */
+function fromBytes(b: Buffer): Float32Array {
+  return new Float32Array(new Uint8Array(b).buffer);
+}
+
 /** Posts embedded at once when a request finds vectors missing, so one request stays cheap. */
 const EMBED_AT_ONCE = 256;
 
@@ -53,11 +63,11 @@ export class PostEmbeddings {
       else missing.push(id);
     }
     if (!missing.length) return out;
-    const stored: Array<{ post_id: number; vector: number[] }> = await m.query(
+    const stored: Array<{ post_id: number; vector: Buffer }> = await m.query(
       `SELECT post_id, vector FROM post_embeddings WHERE post_id = ANY($1) AND model = $2`,
       [missing, version],
     );
-    for (const r of stored) this.remember(out, r.post_id, Float32Array.from(r.vector));
+    for (const r of stored) this.remember(out, r.post_id, fromBytes(r.vector));
     missing = missing.filter((id) => !out.has(id)).slice(0, EMBED_AT_ONCE);
     if (missing.length) await this.embedPosts(m, missing, out, version);
     return out;
@@ -109,7 +119,7 @@ export class PostEmbeddings {
     const vectors = await this.embedder.embed(posts.map((p) => encoderInput(p.title, p.body)));
     const params: unknown[] = [version];
     const rows = posts.map((p, i) => {
-      params.push(p.id, Array.from(vectors[i]));
+      params.push(p.id, toBytes(vectors[i]));
       return `($${params.length - 1}, $1, $${params.length})`;
     });
     await m.query(
