@@ -145,6 +145,19 @@ async function main(): Promise<void> {
     after = stats();
     console.log(`  then ${duration} s rotating over them: ${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}; ` +
       `SQL statements: first request of a member in this phase ${JSON.stringify(r.sqlCold)}, later ${JSON.stringify(r.sqlWarm)}; cache ${delta(before, after)}; ${loadAvg()}`);
+    // A community that keeps publishing: every published post drops the members' cached rankings
+    // (their recommender results survive), so this is the steady state of a busy site.
+    before = stats();
+    let published = 0;
+    const publishing = setInterval(() => {
+      void gql(server!.url, `mutation($input: CreatePostInput!) { createPost(input: $input) { id } }`,
+        { input: { kind: 'QUESTION', title: `A new question ${published}`, body: 'Asked while feeds are being read.', tags: ['bench'] } }, warmup[1])
+        .then(() => published++, () => undefined);
+    }, 1000);
+    const busy = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration }).finally(() => clearInterval(publishing));
+    after = stats();
+    console.log(`  then ${duration} s rotating while one post a second is published (${published} posts): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ` +
+      `cache ${delta(before, after)}; ${loadAvg()}`);
     // The earlier form of this benchmark: one member's token for all the load.
     const one = await load({ url: server.url, body, tokens: [token], connections, durationSeconds: duration });
     console.log(`  one member for all the load (bench_reader): ${one.requestsPerSecond} req/s, ${fmt(one.all)}, errors ${one.errors}`);
