@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { PersistedQueryOptions } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import Redis from 'ioredis';
+import { closeRedis } from '../shared/redis';
 import type { Config } from '../config';
 
 /**
@@ -222,8 +223,6 @@ export function createPersistedQueries(
       const stored = await store.get(key(pq.sha256Hash as string));
       return stored === undefined ? { errors: [persistedQueryNotFound()] } : { query: stored };
     },
-    async close() {
-      await redis?.quit().catch(() => undefined);
-    },
+    close: () => closeRedis(redis),
   };
 }

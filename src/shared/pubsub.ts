@@ -1,6 +1,7 @@
 import { createPubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import Redis from 'ioredis';
+import { closeRedis } from './redis';
 
 /**
  * Topics and their payloads. Payloads carry ids and the few fields filters need, never whole rows:
@@ -52,7 +53,7 @@ export function createAppPubSub(redisUrl: string | undefined, channelPrefix = ''
     pubSub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
     transport: 'redis',
     close: async () => {
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+      await Promise.all([closeRedis(publishClient), closeRedis(subscribeClient)]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { closeRedis } from './redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** A caller's budget now, GitHub's `rateLimit` shape. */
@@ -137,8 +138,6 @@ export function createRateLimiter(settings: RateLimitSettings, redisUrl: string 
       }
       return status(key, local.msUntilEmpty(keyOf(key), now), now);
     },
-    async close() {
-      await client?.quit().catch(() => undefined);
-    },
+    close: () => closeRedis(client),
   };
 }
