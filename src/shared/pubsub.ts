@@ -7,9 +7,21 @@ import { closeRedis } from './redis';
  * Topics and their payloads. Payloads carry ids and the few fields filters need, never whole rows:
  * subscribers re-read the row so they see its current state and the viewer's permissions.
  */
+/**
+ * A post that just became visible. `authorId` and `topLevel` let feeds fold it into cached rankings
+ * without a query (member-cache.ts); answers and comments carry their thread's tags.
+ */
+export interface PostAdded {
+  postId: number;
+  tags: string[];
+  kind: string;
+  authorId: number;
+  topLevel: boolean;
+}
+
 export interface Topics {
   [key: string]: [] | [unknown] | [number | string, unknown];
-  POST_ADDED: [{ postId: number; tags: string[]; kind: string }];
+  POST_ADDED: [PostAdded];
   /** A moderation event (automatic or human), whole: every subscriber renders it without a query. */
   VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord];
   /** A user's role or standing changed: their open subscriptions re-check authorization. */

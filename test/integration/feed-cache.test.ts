@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createPost, signUp, startTestServer, type TestServer } from '../support/harness';
+import { createPost, signUp, startTestServer, waitFor, type TestServer } from '../support/harness';
+import { contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
 
 // Two servers over one database with one token secret: two processes behind a load balancer, each
 // with its own cached rankings and, without Redis, no events from the other.
@@ -75,5 +76,32 @@ describe('cached FOR_YOU rankings', () => {
     const after = await page(a, member.token, 3);
     expect(after.items.map((i) => i.post.id)).not.toContain(hidden.id);
     expect(after.items).toHaveLength(3);
+  });
+
+  it('catch up with posts published and taken down since, ranking exactly as a fresh build on another server does', async () => {
+    const member = await signUp(a, 'catcher');
+    const go = (await a.gql(`{ tag(name: "go") { id } }`)).data.tag.id;
+    const other = (await a.gql(`{ user(handle: "other") { id } }`)).data.user.id;
+    for (const id of [go, other]) await a.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id }, member.token);
+    const before = await page(a, member.token, 50);
+    // By someone the member follows: it is in the member's own list of followed people's posts.
+    const goModules = before.items.find((i) => i.post.title === 'Go modules')!.post;
+    expect(goModules).toBeDefined();
+
+    const epoch = contentEpoch(a.app.db);
+    const caughtUp = feedCacheStats(a.app.db).caughtUp;
+    await createPost(a, writer.token, { kind: 'QUESTION', title: 'Go iterators', body: 'Range over func.', tags: ['go'] });
+    await createPost(a, writer.token, { kind: 'ARTICLE', title: 'Knitting patterns', body: 'Off topic.', tags: ['crafts'] });
+    await a.gql(`mutation($id: ID!) { moderate(subjectId: $id, action: HIDE, reason: "test") { sequence } }`, { id: goModules.id }, mod.token);
+    await waitFor(async () => contentEpoch(a.app.db) >= epoch + 3, 5_000, 'the three content events');
+
+    const caught = await page(a, member.token, 50);
+    expect(feedCacheStats(a.app.db).caughtUp).toBe(caughtUp + 1);
+    expect(caught.items.find((i) => i.post.title === 'Go iterators')?.reason).toBe('because you follow #go');
+    expect(caught.items.map((i) => i.post.id)).not.toContain(goModules.id);
+    // Server b has never ranked this member: its answer is built from scratch, with more queries.
+    const fresh = await page(b, member.token, 50);
+    expect(caught.items).toEqual(fresh.items);
+    expect(caught.sql).toBeLessThan(fresh.sql);
   });
 });

@@ -1,6 +1,6 @@
-import { bumpContentEpoch, cachedFeed, cachedScores, contentEpoch, type MemberFeed, storeFeed, storeScores } from '../../src/modules/feed/member-cache';
+import { bumpContentEpoch, cachedFeed, cachedScores, changesSince, contentEpoch, type MemberFeed, storeFeed, storeScores } from '../../src/modules/feed/member-cache';
 
-const feed = (key: string): MemberFeed => ({ key, builtAt: Date.now(), merged: [], seenKey: null, ranked: [], snapshotId: null });
+const feed = (key: string): MemberFeed => ({ key, epoch: 0, builtAt: Date.now(), parts: null, merged: [], seenKey: null, filter: null, ranked: [], snapshotId: null });
 
 describe('the per-member feed cache', () => {
   it('answers only for the same member and the same key', () => {
@@ -13,16 +13,43 @@ describe('the per-member feed cache', () => {
     expect(cachedFeed({}, 7, 'v1')).toBeNull();
   });
 
-  it('forgets every ranking when content is published or taken down, but keeps recommender scores', () => {
+  it('keeps rankings when content is published or taken down, logging each change for them to catch up with', () => {
+    const scope = {};
+    const mine = feed('v1');
+    storeFeed(scope, 7, mine);
+    const epoch = contentEpoch(scope);
+    bumpContentEpoch(scope, { kind: 'shown', postId: 40, authorId: 3, topLevel: true });
+    bumpContentEpoch(scope, { kind: 'removed', postId: 12 });
+    expect(contentEpoch(scope)).toBe(epoch + 2);
+    expect(cachedFeed(scope, 7, 'v1')).toBe(mine);
+    expect(changesSince(scope, epoch)).toEqual([{ kind: 'shown', postId: 40, authorId: 3, topLevel: true }, { kind: 'removed', postId: 12 }]);
+    expect(changesSince(scope, epoch + 1)).toEqual([{ kind: 'removed', postId: 12 }]);
+    expect(changesSince(scope, epoch + 2)).toEqual([]);
+    expect(changesSince(scope, epoch + 3)).toBeNull();
+  });
+
+  it('forgets every ranking and the log on a change it cannot describe, but keeps recommender scores', () => {
     const scope = {};
     storeFeed(scope, 7, feed('v1'));
     storeScores(scope, 7, 'model:1,2', [{ postId: 3, score: 0.5 }]);
-    const epoch = contentEpoch(scope);
-    bumpContentEpoch(scope);
-    expect(contentEpoch(scope)).toBe(epoch + 1);
+    bumpContentEpoch(scope, { kind: 'removed', postId: 12 });
+    const before = contentEpoch(scope);
+    bumpContentEpoch(scope, { kind: 'reset' });
     expect(cachedFeed(scope, 7, 'v1')).toBeNull();
+    expect(changesSince(scope, before)).toBeNull();
+    expect(changesSince(scope, contentEpoch(scope))).toEqual([]);
     expect(cachedScores(scope, 7, 'model:1,2')).toEqual([{ postId: 3, score: 0.5 }]);
     expect(cachedScores(scope, 7, 'model:1,2,4')).toBeNull();
+  });
+
+  it('remembers the last thousand changes, so an entry further behind is rebuilt', () => {
+    const scope = {};
+    const start = contentEpoch(scope);
+    for (let i = 0; i < 1_001; i++) bumpContentEpoch(scope, { kind: 'removed', postId: i });
+    expect(changesSince(scope, start)).toBeNull();
+    const kept = changesSince(scope, start + 1);
+    expect(kept).toHaveLength(1_000);
+    expect(kept?.[0]).toEqual({ kind: 'removed', postId: 1 });
   });
 
   it('lets a ranking expire after a minute, and the anonymous one after five seconds', () => {

@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
-import { type MemberFeed, cachedFeed, cachedScores, contentEpoch, noteRefilter, storeFeed, storeScores } from './member-cache';
+import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, noteCaughtUp, noteRefilter, storeFeed, storeScores } from './member-cache';
 import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
 import { queryPrepared } from '../../shared/db/prepared';
 import type { RecommenderStore } from './recommender-store';
@@ -115,8 +115,9 @@ export class FeedService {
 
   /**
    * The viewer's FOR_YOU ranking: candidates → rank → rules, or the cached one when nothing it
-   * depends on has changed (`member-cache.ts`). Anonymous and brand-new members (nothing followed
-   * or done yet) get hot posts with fresh ones mixed in.
+   * depends on has changed (`member-cache.ts`), caught up with content published or taken down
+   * since. Anonymous and brand-new members (nothing followed or done yet) get hot posts with fresh
+   * ones mixed in.
    */
   private async forYou(viewer: Viewer | null): Promise<MemberFeed> {
     const scope = this.m.connection;
@@ -126,26 +127,58 @@ export class FeedService {
       const hit = cachedFeed(scope, null, key);
       if (hit) return hit;
       const merged = await this.hotAndFresh({ tags: new Map(), authors: new Map() });
-      const feed: MemberFeed = { key, builtAt: Date.now(), merged, seenKey: null, ranked: diversify(merged), snapshotId: null };
+      const feed: MemberFeed = { key, epoch, builtAt: Date.now(), parts: null, merged, seenKey: null, filter: null, ranked: diversify(merged), snapshotId: null };
       storeFeed(scope, null, feed);
       return feed;
     }
     const version = await memberVersion(this.m, viewer.id);
-    const key = `${epoch}:${this.recommender?.version ?? ''}:${version.sources}`;
+    const key = `${this.recommender?.version ?? ''}:${version.sources}`;
     let feed = cachedFeed(scope, viewer.id, key);
+    if (feed && feed.epoch !== epoch) feed = await this.caughtUp(viewer.id, feed, epoch);
     let state: MemberState | null = null;
     if (!feed) {
       state = await memberState(this.m, viewer.id);
-      feed = { key, builtAt: Date.now(), merged: await this.merged(viewer.id, state), seenKey: null, ranked: [], snapshotId: null };
+      const { merged, parts } = await this.merged(viewer.id, state);
+      feed = { key, epoch, builtAt: Date.now(), parts, merged, seenKey: null, filter: null, ranked: [], snapshotId: null };
       storeFeed(scope, viewer.id, feed);
     } else if (feed.seenKey !== version.seen) noteRefilter(scope);
     if (feed.seenKey !== version.seen) {
       state ??= await memberState(this.m, viewer.id);
-      feed.ranked = diversify(applyRules(feed.merged, { viewerId: viewer.id, seen: new Set(state.seen), dismissed: new Set(state.dismissed) }));
+      feed.filter = { seen: new Set(state.seen), dismissed: new Set(state.dismissed) };
+      feed.ranked = diversify(applyRules(feed.merged, { viewerId: viewer.id, ...feed.filter }));
       feed.seenKey = version.seen;
       feed.snapshotId = null;
     }
     return feed;
+  }
+
+  /**
+   * A cached ranking brought up to the content epoch without the member's own queries: posts taken
+   * down leave the member's lists, and the sources over shared lists (followed tags, content,
+   * hot, fresh), which publishing refreshed, are computed again and merged. A change the member's
+   * lists would have to grow by (a post shown by someone they follow, or one the recommender named
+   * coming back) rebuilds from scratch, as does a change the log no longer holds. A new entry
+   * replaces the old one, so a request still reading the old one is not disturbed.
+   */
+  private async caughtUp(viewerId: number, feed: MemberFeed, epoch: number): Promise<MemberFeed | null> {
+    const scope = this.m.connection;
+    const changes = changesSince(scope, feed.epoch);
+    const parts = feed.parts;
+    if (!changes || !parts) return null;
+    const removed = new Set<number>();
+    for (const c of changes) {
+      if (c.kind === 'removed') removed.add(c.postId);
+      else if (c.kind === 'shown' && ((c.topLevel && parts.state.followees.includes(c.authorId)) || parts.recommended.has(c.postId))) return null;
+    }
+    const visible = (c: { postId: number }) => !removed.has(c.postId);
+    const next: MemberParts = { ...parts, followedUsers: parts.followedUsers.filter(visible), collaborative: parts.collaborative.filter(visible) };
+    const merged = await this.mergeParts(next, await this.contentSources(parts.state));
+    const caught: MemberFeed = { ...feed, epoch, parts: next, merged, ranked: [], snapshotId: null };
+    if (feed.filter) caught.ranked = diversify(applyRules(merged, { viewerId, ...feed.filter }));
+    else caught.seenKey = null;
+    storeFeed(scope, viewerId, caught);
+    noteCaughtUp(scope);
+    return caught;
   }
 
   private async hotAndFresh(negative: Negative): Promise<Ranked[]> {
@@ -157,33 +190,51 @@ export class FeedService {
   }
 
   /** Every source merged into one score per post; a source with nothing to start from costs no query. */
-  private async merged(viewerId: number, state: MemberState): Promise<Ranked[]> {
+  private async merged(viewerId: number, state: MemberState): Promise<{ merged: Ranked[]; parts: MemberParts }> {
     const none: Candidate[] = [];
-    const [users, tags, content, collaborative, hotOnes, freshOnes, negative] = await Promise.all([
+    const [followedUsers, { collaborative, recommended }, negative, content] = await Promise.all([
       state.followees.length ? candidates.followedUsers(this.m, viewerId) : none,
+      this.collaborative(viewerId, state.items),
+      negativeSignals(this.m, viewerId, state.dismissed),
+      this.contentSources(state),
+    ]);
+    const parts: MemberParts = { state, followedUsers, collaborative, recommended, negative };
+    return { merged: await this.mergeParts(parts, content), parts };
+  }
+
+  /**
+   * The sources that follow published content, computed in memory over lists the process shares
+   * (per-tag lists, the recent window with its vectors, hot and fresh), which publishing refreshes.
+   */
+  private async contentSources(state: MemberState): Promise<Candidate[][]> {
+    return Promise.all([
       candidates.followedTags(this.m, state),
       candidates.contentAffinity(this.m, state),
-      this.collaborative(viewerId, state.items),
-      candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)), candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
-      negativeSignals(this.m, viewerId, state.dismissed),
+      candidates.sharedList(this.m, 'hot', () => candidates.hot(this.m)),
+      candidates.sharedList(this.m, 'fresh', () => candidates.fresh(this.m)),
     ]);
-    if (!users.length && !tags.length && !content.length && !collaborative.length) return this.hotAndFresh(negative);
-    let all = [...users, ...tags, ...content, ...collaborative, ...hotOnes, ...freshOnes];
+  }
+
+  private async mergeParts(parts: MemberParts, [followedTags, content, hotOnes, freshOnes]: Candidate[][]): Promise<Ranked[]> {
+    const { followedUsers, collaborative, negative } = parts;
+    if (!followedUsers.length && !followedTags.length && !content.length && !collaborative.length) return this.hotAndFresh(negative);
+    let all = [...followedUsers, ...followedTags, ...content, ...collaborative, ...hotOnes, ...freshOnes];
     if (negative.tags.size) all = await candidates.withTags(this.m, all);
     return mergeCandidates(all, negative, new Date());
   }
 
   /** GF-CF in the inference pool, folded in from the member's current items. */
-  private async collaborative(viewerId: number, items: number[]): Promise<Candidate[]> {
+  private async collaborative(viewerId: number, items: number[]): Promise<{ collaborative: Candidate[]; recommended: Set<number> }> {
     const version = this.recommender?.version;
-    if (!this.recommender || !version || !items.length) return [];
+    if (!this.recommender || !version || !items.length) return { collaborative: [], recommended: new Set() };
     const key = `${version}:${items.join(',')}`;
     let scored = cachedScores(this.m.connection, viewerId, key);
     if (!scored) {
       scored = await this.recommender.recommend(items, 200);
       if (scored.length) storeScores(this.m.connection, viewerId, key, scored);
     }
-    return candidates.describe(this.m, scored, 'COLLABORATIVE', 'liked by members with interests like yours');
+    const collaborative = await candidates.describe(this.m, scored, 'COLLABORATIVE', 'liked by members with interests like yours');
+    return { collaborative, recommended: new Set(scored.map((s) => s.postId)) };
   }
 
   /** Page one writes a snapshot for later pages, unless the same ranking already has one. */

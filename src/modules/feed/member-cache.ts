@@ -1,4 +1,5 @@
-import type { Ranked } from './rank';
+import type { Candidate, Negative, Ranked } from './rank';
+import type { MemberState } from './member-state';
 
 /**
  * Each member's FOR_YOU ranking, kept per process between requests. Ranking a member from cold
@@ -8,9 +9,12 @@ import type { Ranked } from './rank';
  * An entry is used only while all of these hold:
  * - the member's state digest is the one it was built from (`member-state.ts`): any vote,
  *   bookmark, follow, post or dismissal of theirs, from any process, misses at once;
- * - the content epoch is unchanged: a post published or taken down anywhere (the pub/sub topics
- *   cross processes) bumps it, so new posts rank in and removed ones leave every member's top;
  * - it is younger than `TTL_MS`, which bounds how long hot scores and freshness can drift.
+ * Published content moves a content epoch (the pub/sub topics cross processes) and each change is
+ * logged here: an entry behind the epoch is caught up by the feed service, which drops what was
+ * taken down from the member's own lists and recomputes the in-memory content sources, instead of
+ * repeating the member's queries. In a busy community every member's entry is behind after each
+ * post, so rebuilding them all made every request cost as much as a cold one.
  * Marking posts seen keeps the merged list and only filters it again.
  */
 
@@ -24,12 +28,41 @@ const ANON_TTL_MS = 5_000;
  */
 const MAX_ENTRIES = 1_000;
 
+/**
+ * What a published-content change means for cached rankings. `shown`: a post became visible (first
+ * published, or shown again after moderation took it down); `removed`: a visible post was taken
+ * down; `reset`: something the log cannot describe, so every entry is dropped.
+ */
+export type ContentChange =
+  | { kind: 'shown'; postId: number; authorId: number; topLevel: boolean }
+  | { kind: 'removed'; postId: number }
+  | { kind: 'reset' };
+
+/**
+ * The member's own part of a ranking: what their queries returned. Catching up keeps these and
+ * recomputes the rest.
+ */
+export interface MemberParts {
+  state: MemberState;
+  followedUsers: Candidate[];
+  collaborative: Candidate[];
+  /** Every post the recommender named, visible or not: one shown again must rebuild the entry. */
+  recommended: Set<number>;
+  negative: Negative;
+}
+
 export interface MemberFeed {
   key: string;
+  /** The content epoch the ranking reflects. */
+  epoch: number;
   builtAt: number;
+  /** Null for the anonymous feed, which is rebuilt instead. */
+  parts: MemberParts | null;
   /** Every candidate merged and scored, before the seen filter and author diversity. */
   merged: Ranked[];
   seenKey: string | null;
+  /** The seen and dismissed posts `ranked` was filtered with (they match `seenKey`). */
+  filter: { seen: Set<number>; dismissed: Set<number> } | null;
   /** `merged` after the rules and diversity: the feed, in order. */
   ranked: Ranked[];
   /** The snapshot already written for `ranked`, reused by page-one requests until `ranked` changes. */
@@ -44,16 +77,21 @@ interface Scores {
 
 interface Scope {
   epoch: number;
+  /** The changes that led to epochs `epoch - log.length + 1 .. epoch`, oldest first. */
+  log: ContentChange[];
   entries: Map<number, MemberFeed>;
   scores: Map<number, Scores>;
-  stats: { hits: number; misses: number; refilters: number };
+  stats: { hits: number; misses: number; refilters: number; caughtUp: number };
 }
+
+/** Changes remembered; an entry further behind is rebuilt (at a post a second, that is minutes, beyond the TTL). */
+const LOG_SIZE = 1_000;
 
 const scopes = new WeakMap<object, Scope>();
 
 function scopeOf(owner: object): Scope {
   let s = scopes.get(owner);
-  if (!s) scopes.set(owner, (s = { epoch: 0, entries: new Map(), scores: new Map(), stats: { hits: 0, misses: 0, refilters: 0 } }));
+  if (!s) scopes.set(owner, (s = { epoch: 0, log: [], entries: new Map(), scores: new Map(), stats: { hits: 0, misses: 0, refilters: 0, caughtUp: 0 } }));
   return s;
 }
 
@@ -64,11 +102,25 @@ export function contentEpoch(owner: object): number {
   return scopeOf(owner).epoch;
 }
 
-/** A post became visible or was taken down: every cached ranking is stale. */
-export function bumpContentEpoch(owner: object): void {
+/** A post became visible or was taken down: every cached ranking is behind until caught up. */
+export function bumpContentEpoch(owner: object, change: ContentChange = { kind: 'reset' }): void {
   const s = scopeOf(owner);
   s.epoch++;
-  s.entries.clear();
+  if (change.kind === 'reset') {
+    s.log = [];
+    s.entries.clear();
+    return;
+  }
+  s.log.push(change);
+  if (s.log.length > LOG_SIZE) s.log.splice(0, s.log.length - LOG_SIZE);
+}
+
+/** The changes after `epoch`, oldest first, or null when the log no longer reaches back to it. */
+export function changesSince(owner: object, epoch: number): ContentChange[] | null {
+  const s = scopeOf(owner);
+  const behind = s.epoch - epoch;
+  if (behind < 0 || behind > s.log.length) return null;
+  return s.log.slice(s.log.length - behind);
 }
 
 export function cachedFeed(owner: object, memberId: number | null, key: string): MemberFeed | null {
@@ -120,8 +172,12 @@ export function noteRefilter(owner: object): void {
   scopeOf(owner).stats.refilters++;
 }
 
+export function noteCaughtUp(owner: object): void {
+  scopeOf(owner).stats.caughtUp++;
+}
+
 /** Hit and miss counts since start, for benchmarks and metrics. */
-export function feedCacheStats(owner: object): { hits: number; misses: number; refilters: number; entries: number } {
+export function feedCacheStats(owner: object): { hits: number; misses: number; refilters: number; caughtUp: number; entries: number } {
   const s = scopeOf(owner);
   return { ...s.stats, entries: s.entries.size };
 }

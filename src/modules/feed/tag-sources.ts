@@ -5,8 +5,9 @@ import type { MemberState } from './member-state';
 /**
  * The followed-tag and content-affinity sources, computed in memory from each tag's newest
  * visible posts. Those lists are the same for every member, so a process reads a tag's list once
- * and keeps it until a post with that tag is published or anything is taken down; ranking a
- * member then costs no per-tag scan (those two queries were most of a cold feed's database time).
+ * and keeps it until a post with that tag is published, a post in it is taken down or shown again,
+ * or `LIST_TTL_MS` passes (an edit that changes a post's tags announces nothing); ranking a member
+ * then costs no per-tag scan (those two queries were most of a cold feed's database time).
  */
 
 /** Newest posts per tag that the sources consider, so the cost does not grow with a tag's history. */
@@ -14,6 +15,7 @@ const PER_TAG = 300;
 const LIMIT = 200;
 /** Tags kept per process (a list is ~300 small rows). */
 const MAX_TAGS = 5_000;
+const LIST_TTL_MS = 60_000;
 
 interface TagPost {
   id: number;
@@ -26,6 +28,8 @@ interface TagList {
 }
 
 const scopes = new WeakMap<object, Map<number, Promise<TagList>>>();
+/** When each list's query was sent. */
+const loadedAt = new WeakMap<Promise<TagList>, number>();
 
 function listsOf(owner: object): Map<number, Promise<TagList>> {
   let lists = scopes.get(owner);
@@ -33,20 +37,28 @@ function listsOf(owner: object): Map<number, Promise<TagList>> {
   return lists;
 }
 
-/** Drops the lists of these tag names (a post with them was published), or all lists when none are given. */
-export function invalidateTagLists(owner: object, names?: string[]): void {
+/**
+ * Drops the lists of these tag names (a post with them was published), or the lists holding this
+ * post (it was taken down), or all lists when neither is given (a post came back and its tags are
+ * not known here).
+ */
+export function invalidateTagLists(owner: object, which?: { names: string[] } | { holding: number }): void {
   const lists = scopes.get(owner);
   if (!lists) return;
-  if (!names) return void lists.clear();
-  const drop = new Set(names);
+  if (!which) return void lists.clear();
+  const drop = 'names' in which ? ((names) => (l: TagList) => names.has(l.name))(new Set(which.names)) : (l: TagList) => l.posts.some((p) => p.id === which.holding);
   for (const [id, list] of lists) {
-    void list.then((l) => drop.has(l.name) && lists.get(id) === list && lists.delete(id), () => undefined);
+    void list.then((l) => drop(l) && lists.get(id) === list && lists.delete(id), () => undefined);
   }
 }
 
 async function tagLists(m: EntityManager, tagIds: number[]): Promise<Map<number, TagList>> {
   const lists = listsOf(m.connection);
-  const missing = [...new Set(tagIds)].filter((id) => !lists.has(id));
+  const now = Date.now();
+  const missing = [...new Set(tagIds)].filter((id) => {
+    const list = lists.get(id);
+    return !list || now - loadedAt.get(list)! > LIST_TTL_MS;
+  });
   if (missing.length) {
     const loading = m.query(
       `SELECT t.id AS tag_id, t.name, p.id, p.author_id, p.first_published_at AS published_at
@@ -68,6 +80,8 @@ async function tagLists(m: EntityManager, tagIds: number[]): Promise<Map<number,
         return l;
       });
       list.catch(() => lists.get(id) === list && lists.delete(id));
+      loadedAt.set(list, now);
+      lists.delete(id); // re-inserted last: the Map's order is oldest load first
       lists.set(id, list);
     }
     while (lists.size > MAX_TAGS) lists.delete(lists.keys().next().value as number);
