@@ -96,10 +96,34 @@ function candidates(top: Array<{ p: TagPost; score: number; reason: string }>, s
   return top.map(({ p, score, reason }) => ({ postId: p.id, authorId: p.authorId, source, score: score / max, reason, tags: [], publishedAt: p.publishedAt }));
 }
 
+/**
+ * A source's last answer for a member's state, with the lists it was computed from: a cached
+ * ranking catching up with a post published elsewhere (`feed.service.ts`) passes the same state,
+ * and when none of its tags' lists was reloaded the answer is the same.
+ */
+const memo = { followed: new WeakMap<MemberState, Memo>(), affinity: new WeakMap<MemberState, Memo>() };
+interface Memo {
+  lists: TagList[];
+  result: Candidate[];
+}
+
+function remembered(cache: WeakMap<MemberState, Memo>, state: MemberState, ids: number[], lists: Map<number, TagList>, compute: () => Candidate[]): Candidate[] {
+  const used = ids.map((id) => lists.get(id)!);
+  const hit = cache.get(state);
+  if (hit && hit.lists.length === used.length && hit.lists.every((l, i) => l === used[i])) return hit.result;
+  const result = compute();
+  cache.set(state, { lists: used, result });
+  return result;
+}
+
 /** Newest posts with a tag the member follows; more followed tags on a post count for more. */
 export async function followedTags(m: EntityManager, state: MemberState): Promise<Candidate[]> {
   if (!state.followedTags.length) return [];
   const lists = await tagLists(m, state.followedTags);
+  return remembered(memo.followed, state, state.followedTags, lists, () => followedTagsOf(state, lists));
+}
+
+function followedTagsOf(state: MemberState, lists: Map<number, TagList>): Candidate[] {
   const byPost = new Map<number, { p: TagPost; n: number; via: string }>();
   for (const id of state.followedTags) {
     const l = lists.get(id)!;
@@ -137,7 +161,12 @@ export async function contentAffinity(m: EntityManager, state: MemberState): Pro
   }
   const strongest = [...affinity].sort((a, b) => b[1].w - a[1].w || a[0] - b[0]).slice(0, 10);
   if (!strongest.length) return [];
-  const lists = await tagLists(m, strongest.map(([id]) => id));
+  const ids = strongest.map(([id]) => id);
+  const lists = await tagLists(m, ids);
+  return remembered(memo.affinity, state, ids, lists, () => affinityOf(strongest, lists));
+}
+
+function affinityOf(strongest: Array<[number, { w: number; kind: string }]>, lists: Map<number, TagList>): Candidate[] {
   const byPost = new Map<number, { p: TagPost; score: number; best: number; via: string }>();
   for (const [id, a] of strongest) {
     for (const p of lists.get(id)!.posts) {
