@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     await load({ url: server.url, body, tokens: warmup, connections, durationSeconds: 2 });
     const fmt = (p: { n: number; p50: number; p99: number }) => `p50 ${p.p50} ms, p99 ${p.p99} ms (n=${p.n})`;
     const stats = () => feedCacheStats(app!.db);
-    const delta = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `${b.hits - a.hits} hits, ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
+    const delta = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `${b.hits - a.hits} hits (${b.caughtUp - a.caughtUp} caught up with new content), ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
     const loadAvg = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`;
     // The first pass asks for each member's feed once, all cold; the steady state then rotates
     // over the same members, whose rankings stay cached for the run (it is shorter than their TTL).
@@ -145,8 +145,9 @@ async function main(): Promise<void> {
     after = stats();
     console.log(`  then ${duration} s rotating over them: ${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}; ` +
       `SQL statements: first request of a member in this phase ${JSON.stringify(r.sqlCold)}, later ${JSON.stringify(r.sqlWarm)}; cache ${delta(before, after)}; ${loadAvg()}`);
-    // A community that keeps publishing: every published post drops the members' cached rankings
-    // (their recommender results survive), so this is the steady state of a busy site.
+    // A community that keeps publishing: every published post leaves the members' cached rankings
+    // behind the content epoch, to be caught up on their next request, so this is the steady state
+    // of a busy site.
     before = stats();
     let published = 0;
     const publishing = setInterval(() => {
