@@ -171,16 +171,28 @@ async function main(): Promise<void> {
       next: (v: any) => v.data?.feedUpdates.reasons.includes('YOUR_ACTIVITY') && resolveEvent?.(), error: () => undefined, complete: () => undefined });
     await new Promise((res) => setTimeout(res, 1500));
     const targets: Array<{ id: number }> = await app.db.query(`SELECT id FROM posts WHERE id % 20 = 11 ORDER BY id LIMIT 10`);
+    // An update is sent only when the top of the feed changes; a bookmark that leaves it as it was
+    // is told apart from a lost update by reading the top again.
+    const topN = app.config.feed.updateTopN;
+    const topIds = async () => (await gql(server!.url, `{ feed(mode: FOR_YOU, first: ${topN}) { edges { node { post { id } } } } }`, {}, token))
+      .data.feed.edges.map((e: any) => e.node.post.id).join(',');
+    let unchanged = 0;
+    let lost = 0;
     for (const p of targets) {
-      const got = new Promise<void>((res) => (resolveEvent = res));
+      const before = await topIds();
+      let arrived = false;
+      const got = new Promise<void>((res) => (resolveEvent = () => ((arrived = true), res())));
       const started = process.hrtime.bigint();
       await gql(server.url, `mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id: Buffer.from(`Post:${p.id}`).toString('base64url') }, token);
       await Promise.race([got, new Promise((res) => setTimeout(res, 5000))]);
-      times.push(seconds(started) * 1000);
+      if (arrived) times.push(seconds(started) * 1000);
+      else if ((await topIds()) === before) unchanged++;
+      else lost++;
       await new Promise((res) => setTimeout(res, 600)); // past the coalescing interval
     }
     await client.dispose();
-    console.log(`bookmark → feedUpdates (10 bookmarks, interval 500 ms): p50 ${pct(times, 50).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`);
+    console.log(`bookmark → feedUpdates (${targets.length} bookmarks, interval 500 ms): ${times.length} updates, p50 ${pct(times, 50)?.toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms; ` +
+      `${unchanged} left the top ${topN} as it was (no update is due), ${lost} changed it without an update`);
   } finally {
     await server?.close();
     await app?.dispose();
