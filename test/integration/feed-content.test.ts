@@ -6,6 +6,7 @@
  * reason, so the encoder is what carries it.
  */
 import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
+import { bumpContentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
 
 const FEED = `query { feed(mode: FOR_YOU, first: 50) { edges { node { reason post { id title } } } } }`;
 type Item = { reason: string; post: { id: string; title: string } };
@@ -79,6 +80,36 @@ describe('content cold start with the text encoder', () => {
     await published(fresh);
     const items = (await t.gql(FEED, {}, fan.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
     expect(items.find((i) => i.post.id === fresh)?.reason).toBe('about topics you follow');
+  }, 60_000);
+
+  it('ranks a similar post published after a member\'s feed was cached as a ranking built afresh does, by its text', async () => {
+    const author = await signUp(t, 'rustacean');
+    const reader = await signUp(t, 'borrower');
+    const mod = await signUp(t, 'mod4', 'MODERATOR');
+    const published = (id: string) =>
+      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+    for (const p of [
+      { title: 'Why does the borrow checker reject my mutable reference?', body: 'I borrow a vector mutably twice in one scope and rustc refuses to compile it.' },
+      { title: 'Lifetime of a reference returned from a Rust function', body: 'The compiler says my borrowed value does not live long enough.' },
+    ]) {
+      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['ownership'] });
+      await published(id);
+      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
+    }
+    const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    await read();
+    const caughtUp = feedCacheStats(t.app.db).caughtUp;
+    const later = await createPost(t, author.token, { kind: 'QUESTION', title: 'Borrowing a struct field mutably while iterating', body: 'rustc says I cannot borrow self as mutable because it is also borrowed.', tags: ['iterators'] });
+    await published(later);
+    const caught = await waitFor(async () => {
+      const items = await read();
+      return items.some((i) => i.post.id === later) && items;
+    }, 10_000, 'the new post in the cached feed');
+    expect(feedCacheStats(t.app.db).caughtUp).toBeGreaterThan(caughtUp);
+    expect(caught.find((i) => i.post.id === later)?.reason).toBe('similar to posts you bookmarked');
+    // Dropping every cached ranking makes the next request rank from scratch.
+    bumpContentEpoch(t.app.db, { kind: 'reset' });
+    expect(await read()).toEqual(caught);
   }, 60_000);
 });
 

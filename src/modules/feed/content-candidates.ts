@@ -155,16 +155,25 @@ async function namesOf(m: EntityManager, ids: number[]): Promise<string[]> {
   return ids.flatMap((id) => names!.get(id) ?? []);
 }
 
+interface Profile {
+  all: Float32Array | null;
+  kinds: Array<{ kind: Kind; v: Float32Array }>;
+  own: Set<number>;
+  /** Every vector it was built from was known (a missing one is embedded later). */
+  complete: boolean;
+}
+
 /** Per kind of engagement, the normalised mean of its vectors; `all` is the weighted profile. */
-async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals) {
+async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals): Promise<Profile | null> {
   const bookmarked = s.bookmarked.slice(-SIGNALS);
   const voted = s.votedUp.slice(-SIGNALS);
   const liked = new Set([...s.bookmarked, ...s.votedUp]);
   const wrote = s.items.filter((id) => !liked.has(id)).slice(-SIGNALS);
   const postIds = [...new Set([...bookmarked, ...voted, ...wrote])];
+  const names = s.followedTags.length ? await namesOf(m, s.followedTags.slice(-SIGNALS)) : [];
   const [vectors, tagVectors] = await Promise.all([
     emb.vectors(m, postIds),
-    s.followedTags.length ? namesOf(m, s.followedTags.slice(-SIGNALS)).then((names) => emb.tagVectors(names)) : new Map<string, Float32Array>(),
+    names.length ? emb.tagVectors(names) : new Map<string, Float32Array>(),
   ]);
   const byKind = new Map<Kind, Float32Array>();
   const add = (kind: Kind, v: Float32Array | undefined) => {
@@ -184,7 +193,31 @@ async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals)
   if (!kinds.length) return null;
   const all = new Float32Array(kinds[0].v.length);
   for (const { kind, v } of kinds) addInto(all, v, WEIGHT[kind]);
-  return { all: unit(all), kinds, own: new Set(postIds) };
+  return { all: unit(all), kinds, own: new Set(postIds), complete: vectors.size === postIds.length && tagVectors.size === new Set(names).size };
+}
+
+/**
+ * A member's last scoring, kept for the same member state (a cached ranking catching up with new
+ * posts passes the same state object, `feed.service.ts`): the profile, and the cosine of each
+ * post of the window it scored, aligned with that window. A new window differs from the last by
+ * the posts published or taken down since, so only posts not scored before cost a product; one
+ * whose vector was not known yet (NaN) is tried again.
+ */
+interface Scoring {
+  version: string;
+  profile: Profile;
+  window: WindowPost[];
+  scores: Float64Array;
+  /** Index of the best kind of engagement per window post, worked out for kept posts only (−1: not yet). */
+  kinds: Int8Array;
+}
+const scorings = new WeakMap<ContentSignals, Scoring>();
+const windowIndexes = new WeakMap<WindowPost[], Map<number, number>>();
+
+function indexOf(window: WindowPost[]): Map<number, number> {
+  let index = windowIndexes.get(window);
+  if (!index) windowIndexes.set(window, (index = new Map(window.map((r, i) => [r.id, i]))));
+  return index;
 }
 
 /**
@@ -195,28 +228,45 @@ async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals)
  */
 export async function similarContent(m: EntityManager, signals: ContentSignals): Promise<Candidate[]> {
   const emb = postEmbeddings(m);
-  if (!emb?.version) return [];
-  const [p, recent] = await Promise.all([profile(m, emb, signals), recentWindow(m)]);
+  const version = emb?.version;
+  if (!emb || !version) return [];
+  const last = scorings.get(signals);
+  const reuse = last?.version === version ? last : undefined;
+  const [p, recent] = await Promise.all([reuse ? reuse.profile : profile(m, emb, signals), recentWindow(m)]);
   if (!p?.all) return [];
+  const all = p.all;
   const vectors = await windowVectors(m, emb, recent);
-  const scored: Array<{ r: WindowPost; v: Float32Array; score: number }> = [];
-  for (const r of recent) {
-    const v = vectors.get(r.id);
-    if (!v || p.own.has(r.id)) continue;
-    const score = dot(p.all, v);
-    if (score >= SIMILARITY_FLOOR) scored.push({ r, v, score });
+  const scores = new Float64Array(recent.length);
+  const kinds = new Int8Array(recent.length).fill(-1);
+  const before = reuse && reuse.window !== recent ? indexOf(reuse.window) : null;
+  const scored: Array<{ i: number; score: number }> = [];
+  for (let i = 0; i < recent.length; i++) {
+    const id = recent[i].id;
+    const j = reuse ? (before ? before.get(id) : i) : undefined;
+    let score = j === undefined ? NaN : reuse!.scores[j];
+    if (j !== undefined) kinds[i] = reuse!.kinds[j];
+    if (Number.isNaN(score)) {
+      const v = vectors.get(id);
+      score = v && !p.own.has(id) ? dot(all, v) : v ? -Infinity : NaN;
+    }
+    scores[i] = score;
+    if (score >= SIMILARITY_FLOOR) scored.push({ i, score });
   }
-  const top = scored.sort((a, b) => b.score - a.score).slice(0, LIMIT);
+  if (p.complete && emb.version === version) scorings.set(signals, { version, profile: p, window: recent, scores, kinds });
+  const top = scored.sort((a, b) => b.score - a.score || a.i - b.i).slice(0, LIMIT);
   const scale = Math.max(top[0]?.score ?? 0, STRONG);
   // The reason is worked out only for the posts kept: one dot product per kind of engagement.
-  return top.map(({ r, v, score }) => {
-    let best = p.kinds[0];
-    let bestScore = -Infinity;
-    for (const k of p.kinds) {
-      const s = dot(k.v, v) * WEIGHT[k.kind];
-      if (s > bestScore) [best, bestScore] = [k, s];
+  return top.map(({ i, score }) => {
+    const r = recent[i];
+    if (kinds[i] < 0) {
+      const v = vectors.get(r.id)!;
+      let bestScore = -Infinity;
+      for (let k = 0; k < p.kinds.length; k++) {
+        const s = dot(p.kinds[k].v, v) * WEIGHT[p.kinds[k].kind];
+        if (s > bestScore) [kinds[i], bestScore] = [k, s];
+      }
     }
-    return { postId: r.id, authorId: r.author_id, source: 'CONTENT', score: score / scale, reason: REASON[best.kind], tags: [], publishedAt: new Date(r.published_at) };
+    return { postId: r.id, authorId: r.author_id, source: 'CONTENT', score: score / scale, reason: REASON[p.kinds[kinds[i]].kind], tags: [], publishedAt: new Date(r.published_at) };
   });
 }
 
