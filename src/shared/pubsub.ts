@@ -1,4 +1,4 @@
-import { createPubSub } from '@graphql-yoga/subscription';
+import { type PubSub, Repeater } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import Redis from 'ioredis';
 import { closeRedis } from './redis';
@@ -32,7 +32,7 @@ export interface Topics {
 
 export const TOPIC = { POST_ADDED: 'POST_ADDED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED', FEED_SIGNAL: 'FEED_SIGNAL' } as const;
 
-export type AppPubSub = ReturnType<typeof createPubSub<Topics>>;
+export type AppPubSub = PubSub<Topics>;
 
 export interface PubSubHandle {
   pubSub: AppPubSub;
@@ -41,6 +41,47 @@ export interface PubSubHandle {
 }
 
 type ChannelTarget = ReturnType<typeof createRedisEventTarget<CustomEvent>>;
+
+/** Events a subscriber may leave unread before its subscription is ended. */
+export const MAX_SUBSCRIBER_BACKLOG = 1000;
+
+/** Ends a subscription whose reader fell too far behind (a slow client socket, a stalled loop). */
+export class SubscriberTooSlowError extends Error {
+  constructor(topic: string) {
+    super(`This subscription fell ${MAX_SUBSCRIBER_BACKLOG} events behind on ${topic} and was ended; subscribe again to resume`);
+    this.name = 'SubscriberTooSlowError';
+  }
+}
+
+/**
+ * `createPubSub` of @graphql-yoga/subscription, with a bound on each subscriber's backlog. Yoga's
+ * repeaters throw from the event listener once 1,024 pushes are pending, which Node reports as an
+ * uncaught exception: one slow reader would take the process down. Here the slow subscription
+ * alone ends, with an error its reader sees after the events it already has.
+ */
+function createBoundedPubSub(eventTarget: EventTarget = new EventTarget(), maxBacklog = MAX_SUBSCRIBER_BACKLOG): AppPubSub {
+  return {
+    publish(routingKey: string, ...args: unknown[]) {
+      const payload = args[1] ?? args[0] ?? null;
+      const topic = args[1] === undefined ? routingKey : `${routingKey}:${String(args[0])}`;
+      eventTarget.dispatchEvent(new CustomEvent(topic, { detail: payload }));
+    },
+    subscribe(routingKey: string, id?: number | string) {
+      const topic = id === undefined ? routingKey : `${routingKey}:${id}`;
+      return new Repeater<unknown>((push, stop) => {
+        let unread = 0;
+        const listener = (event: Event) => {
+          if (unread >= maxBacklog) return void stop(new SubscriberTooSlowError(topic));
+          unread++;
+          // Resolves once the reader has taken the value (or the subscription ended).
+          void push((event as CustomEvent).detail).then(() => unread--, () => undefined);
+        };
+        eventTarget.addEventListener(topic, listener);
+        void stop.then(() => eventTarget.removeEventListener(topic, listener));
+      });
+    },
+  } as AppPubSub;
+}
 
 /**
  * Redis channels are named by topic alone, so every deployment (or test run) on one Redis would
@@ -56,13 +97,13 @@ function prefixChannels(target: ChannelTarget, prefix: string): ChannelTarget {
 
 /** In-process by default; with Redis, events published by one server process reach all of them. */
 export function createAppPubSub(redisUrl: string | undefined, channelPrefix = ''): PubSubHandle {
-  if (!redisUrl) return { pubSub: createPubSub<Topics>(), transport: 'in-process', close: async () => undefined };
+  if (!redisUrl) return { pubSub: createBoundedPubSub(), transport: 'in-process', close: async () => undefined };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const redisTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
   const eventTarget = channelPrefix ? prefixChannels(redisTarget, channelPrefix) : redisTarget;
   return {
-    pubSub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
+    pubSub: createBoundedPubSub(eventTarget as unknown as EventTarget),
     transport: 'redis',
     close: async () => {
       await Promise.all([closeRedis(publishClient), closeRedis(subscribeClient)]);
