@@ -103,10 +103,10 @@ describe('content cold start with the text encoder', () => {
     await published(later);
     const caught = await waitFor(async () => {
       const items = await read();
-      return items.some((i) => i.post.id === later) && items;
+      return items.some((i) => i.post.id === later) ? items : null;
     }, 10_000, 'the new post in the cached feed');
     expect(feedCacheStats(t.app.db).caughtUp).toBeGreaterThan(caughtUp);
-    expect(caught.find((i) => i.post.id === later)?.reason).toBe('similar to posts you bookmarked');
+    expect(caught!.find((i) => i.post.id === later)?.reason).toBe('similar to posts you bookmarked');
     // Dropping every cached ranking makes the next request rank from scratch.
     bumpContentEpoch(t.app.db, { kind: 'reset' });
     expect(await read()).toEqual(caught);
