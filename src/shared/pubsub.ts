@@ -1,4 +1,4 @@
-import { type PubSub, Repeater } from '@graphql-yoga/subscription';
+import { FixedBuffer, type PubSub, Repeater } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import Redis from 'ioredis';
 import { closeRedis } from './redis';
@@ -42,22 +42,27 @@ export interface PubSubHandle {
 
 type ChannelTarget = ReturnType<typeof createRedisEventTarget<CustomEvent>>;
 
-/** Events a subscriber may leave unread before its subscription is ended. */
-export const MAX_SUBSCRIBER_BACKLOG = 1000;
+/**
+ * Events a subscriber may leave unread before its subscription is ended. Far above a burst (a
+ * moderation batch publishes a few hundred events at once, before any reader runs), far below
+ * what would strain memory.
+ */
+export const MAX_SUBSCRIBER_BACKLOG = 10_000;
 
 /** Ends a subscription whose reader fell too far behind (a slow client socket, a stalled loop). */
 export class SubscriberTooSlowError extends Error {
   constructor(topic: string) {
-    super(`This subscription fell ${MAX_SUBSCRIBER_BACKLOG} events behind on ${topic} and was ended; subscribe again to resume`);
+    super(`This subscription fell ${MAX_SUBSCRIBER_BACKLOG.toLocaleString('en')} events behind on ${topic} and was ended; subscribe again to resume`);
     this.name = 'SubscriberTooSlowError';
   }
 }
 
 /**
  * `createPubSub` of @graphql-yoga/subscription, with a bound on each subscriber's backlog. Yoga's
- * repeaters throw from the event listener once 1,024 pushes are pending, which Node reports as an
- * uncaught exception: one slow reader would take the process down. Here the slow subscription
- * alone ends, with an error its reader sees after the events it already has.
+ * unbuffered repeaters throw from the event listener once 1,024 pushes are pending, which Node
+ * reports as an uncaught exception: one slow reader (a client socket that does not drain) would
+ * take the process down. Here the slow subscription alone ends, with an error its reader sees
+ * after the events it already has.
  */
 function createBoundedPubSub(eventTarget: EventTarget = new EventTarget(), maxBacklog = MAX_SUBSCRIBER_BACKLOG): AppPubSub {
   return {
@@ -68,17 +73,16 @@ function createBoundedPubSub(eventTarget: EventTarget = new EventTarget(), maxBa
     },
     subscribe(routingKey: string, id?: number | string) {
       const topic = id === undefined ? routingKey : `${routingKey}:${id}`;
+      // A buffer of its own per subscription (Yoga's option shares one instance among all of them).
+      const backlog = new FixedBuffer(maxBacklog);
       return new Repeater<unknown>((push, stop) => {
-        let unread = 0;
         const listener = (event: Event) => {
-          if (unread >= maxBacklog) return void stop(new SubscriberTooSlowError(topic));
-          unread++;
-          // Resolves once the reader has taken the value (or the subscription ended).
-          void push((event as CustomEvent).detail).then(() => unread--, () => undefined);
+          if (backlog.full) return void stop(new SubscriberTooSlowError(topic));
+          void push((event as CustomEvent).detail);
         };
         eventTarget.addEventListener(topic, listener);
         void stop.then(() => eventTarget.removeEventListener(topic, listener));
-      });
+      }, backlog);
     },
   } as AppPubSub;
 }
