@@ -299,9 +299,9 @@ const MAX_QUEUED = 10_000;
  */
 export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: PostEmbeddings): void {
   void recentWindow(db.manager).then((posts) => emb.warm(db.manager, posts.map((p) => p.id)), () => undefined);
-  // Embedding waits on the pool; the subscription loop must not. A subscription that falls a
-  // thousand events behind is ended (`shared/pubsub.ts`), and a dispatcher deciding a large batch
-  // publishes that many at once, so posts are queued here and embedded in batches beside the loop.
+  // Embedding waits on the pool; the subscription loop must not, or a busy community would leave
+  // it behind until the pub/sub ends it (`shared/pubsub.ts`), so posts are queued here and
+  // embedded in batches beside the loop.
   const queued = new Set<number>();
   let embedding = false;
   const drain = async () => {
