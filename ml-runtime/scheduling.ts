@@ -41,6 +41,7 @@ export class Scheduler {
   private readonly throughput = new Map<ModelName, number>();
   private nextBatchId = 1;
   private delayTimer?: NodeJS.Timeout;
+  private pumpQueued = false;
   private closing = false;
   private drained?: () => void;
 
@@ -103,6 +104,21 @@ export class Scheduler {
       const timer = setTimeout(() => this.settle(call, new DeadlineExceededError(deadlineMs)), deadlineMs);
       q.push(chunksOf(call, this.limits(model).maxBatchSize));
       this.metrics.queueLength.set({ model }, q.size);
+      this.pumpSoon();
+    });
+  }
+
+  /**
+   * Dispatches at the end of the current tick rather than at once, so calls made in the same tick
+   * share a batch. When a batch's answers resolve many callers who each call again at once, the
+   * first call alone would otherwise be sent to the idle worker as a batch of one, and the rest
+   * would wait behind it.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
       this.pump();
     });
   }

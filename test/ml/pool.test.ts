@@ -41,9 +41,25 @@ describe('the inference pool', () => {
     expect(big.slice(0, 30).map((r) => r.scores)).toEqual(alone.map((r) => r.scores));
   });
 
+  it('sends the calls made in one tick to a worker as one batch, even when they are single texts', async () => {
+    const own = new Registry();
+    const p = pool({ registry: own });
+    try {
+      await p.ready();
+      const results = await Promise.all(texts.slice(0, 40).map((t) => p.moderate([t])));
+      expect(results.map((r) => r.length)).toEqual(Array(40).fill(1));
+      const metrics = await own.metrics();
+      expect(metrics).toContain('colloquy_ml_batch_size_count{model="moderation"} 1');
+      expect(metrics).toContain('colloquy_ml_batch_size_sum{model="moderation"} 40');
+    } finally {
+      await p.close();
+    }
+  });
+
   it('loses no call and answers none twice when a worker is killed mid-batch', async () => {
     const reference = await shared.moderate(texts);
     const calls = Array.from({ length: 20 }, (_, i) => shared.moderate(texts.slice(i * 25, i * 25 + 25)));
+    await null; // calls are dispatched at the end of the tick they were made in
     expect(shared.inFlightBatches()).toBeGreaterThan(0);
     await shared.terminateWorker(0);
     const results = await Promise.all(calls);
