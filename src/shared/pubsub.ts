@@ -22,6 +22,12 @@ export interface PostAdded {
 export interface Topics {
   [key: string]: [] | [unknown] | [number | string, unknown];
   POST_ADDED: [PostAdded];
+  /**
+   * A visible post changed outside moderation: deleted or sent back to review by an edit
+   * (`visible` false), or retagged. `tags` holds its tags before and after, so feeds drop the
+   * per-tag lists it was or will be in.
+   */
+  POST_CHANGED: [{ postId: number; authorId: number; visible: boolean; tags: string[] }];
   /** A moderation event (automatic or human), whole: every subscriber renders it without a query. */
   VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord];
   /** A user's role or standing changed: their open subscriptions re-check authorization. */
@@ -30,7 +36,7 @@ export interface Topics {
   FEED_SIGNAL: [{ userId: number }];
 }
 
-export const TOPIC = { POST_ADDED: 'POST_ADDED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED', FEED_SIGNAL: 'FEED_SIGNAL' } as const;
+export const TOPIC = { POST_ADDED: 'POST_ADDED', POST_CHANGED: 'POST_CHANGED', VERDICT: 'VERDICT', USER_CHANGED: 'USER_CHANGED', FEED_SIGNAL: 'FEED_SIGNAL' } as const;
 
 export type AppPubSub = PubSub<Topics>;
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createPost, signUp, startTestServer, waitFor, type TestServer } from '../support/harness';
-import { contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
+import { bumpContentEpoch, contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
 
 // Two servers over one database with one token secret: two processes behind a load balancer, each
 // with its own cached rankings and, without Redis, no events from the other.
@@ -103,5 +103,31 @@ describe('cached FOR_YOU rankings', () => {
     const fresh = await page(b, member.token, 50);
     expect(caught.items).toEqual(fresh.items);
     expect(caught.sql).toBeLessThan(fresh.sql);
+  });
+
+  it('catch up with posts their authors delete or retag, ranking as a build from scratch does', async () => {
+    const member = await signUp(a, 'tidy');
+    const elixir = (await a.gql(`{ tag(name: "elixir") { id } }`)).data.tag.id;
+    await a.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: elixir }, member.token);
+    const doomed = await createPost(a, writer.token, { kind: 'QUESTION', title: 'Elixir umbrella apps', body: 'Worth it?', tags: ['elixir'] });
+    const moved = await createPost(a, writer.token, { kind: 'QUESTION', title: 'Elixir or Erlang ports', body: 'Which one?', tags: ['elixir'] });
+    const before = await page(a, member.token, 50);
+    expect(before.items.map((i) => i.post.id)).toEqual(expect.arrayContaining([doomed, moved]));
+
+    const epoch = contentEpoch(a.app.db);
+    const caughtUp = feedCacheStats(a.app.db).caughtUp;
+    expect((await a.gql(`mutation($id: ID!) { deletePost(id: $id) { deletedPostId } }`, { id: doomed }, writer.token)).errors).toBeUndefined();
+    expect((await a.gql(`mutation($i: EditPostInput!) { editPost(input: $i) { id } }`, { i: { id: moved, tags: ['erlang'] } }, writer.token)).errors).toBeUndefined();
+    await waitFor(async () => contentEpoch(a.app.db) >= epoch + 2, 5_000, 'the two content events');
+
+    const caught = await page(a, member.token, 50);
+    expect(feedCacheStats(a.app.db).caughtUp).toBe(caughtUp + 1);
+    expect(caught.items.map((i) => i.post.id)).not.toContain(doomed);
+    expect(caught.items.find((i) => i.post.id === moved)?.reason).not.toBe('because you follow #elixir');
+    // Server b heard none of server a's events, so its shared lists may be stale: the reference is
+    // server a after every cached ranking is dropped.
+    bumpContentEpoch(a.app.db, { kind: 'reset' });
+    const rebuilt = await page(a, member.token, 50);
+    expect(caught.items).toEqual(rebuilt.items);
   });
 });

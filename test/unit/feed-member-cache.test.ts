@@ -1,6 +1,6 @@
-import { bumpContentEpoch, cachedFeed, cachedScores, changesSince, contentEpoch, type MemberFeed, storeFeed, storeScores } from '../../src/modules/feed/member-cache';
+import { bumpContentEpoch, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, type MemberFeed, storeFeed, storeScores } from '../../src/modules/feed/member-cache';
 
-const feed = (key: string): MemberFeed => ({ key, epoch: 0, builtAt: Date.now(), parts: null, merged: [], seenKey: null, filter: null, ranked: [], snapshotId: null });
+const feed = (key: string): MemberFeed => ({ key, epoch: 0, builtAt: Date.now(), mergedAt: Date.now(), parts: null, merged: [], seenKey: null, filter: null, ranked: [], snapshotId: null });
 
 describe('the per-member feed cache', () => {
   it('answers only for the same member and the same key', () => {
@@ -52,14 +52,22 @@ describe('the per-member feed cache', () => {
     expect(kept?.[0]).toEqual({ kind: 'removed', postId: 1 });
   });
 
-  it('lets a ranking expire after a minute, and the anonymous one after five seconds', () => {
+  it('rebuilds a ranking after ten minutes, and the anonymous one after five seconds', () => {
     const scope = {};
-    storeFeed(scope, 7, { ...feed('v1'), builtAt: Date.now() - 61_000 });
+    storeFeed(scope, 7, { ...feed('v1'), builtAt: Date.now() - 601_000 });
     storeFeed(scope, null, { ...feed('0'), builtAt: Date.now() - 6_000 });
-    storeFeed(scope, 8, { ...feed('v1'), builtAt: Date.now() - 6_000 });
+    storeFeed(scope, 8, { ...feed('v1'), builtAt: Date.now() - 599_000 });
     expect(cachedFeed(scope, 7, 'v1')).toBeNull();
     expect(cachedFeed(scope, null, '0')).toBeNull();
     expect(cachedFeed(scope, 8, 'v1')).not.toBeNull();
+  });
+
+  it('catches a ranking up when content changed or it was merged more than a minute ago', () => {
+    const now = Date.now();
+    const fresh = { ...feed('v1'), epoch: 3, mergedAt: now - 59_000 };
+    expect(isBehind(fresh, 3, now)).toBe(false);
+    expect(isBehind(fresh, 4, now)).toBe(true);
+    expect(isBehind({ ...fresh, mergedAt: now - 61_000 }, 3, now)).toBe(true);
   });
 
   it('keeps at most 1,000 members, dropping the least recently used', () => {

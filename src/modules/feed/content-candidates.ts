@@ -328,6 +328,11 @@ export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: Post
       if (r.previousStatus !== r.newStatus && (r.previousStatus === 'PUBLISHED' || r.newStatus === 'PUBLISHED')) invalidateRecentWindow(db);
     }
   })();
+  void (async () => {
+    // Deleted or back in review: out of the window at once. (An edited post keeps the vector of
+    // its first text: vectors are made once per post and model.)
+    for await (const c of pubSub.subscribe(TOPIC.POST_CHANGED)) if (!c.visible) invalidateRecentWindow(db);
+  })();
 }
 
 /**

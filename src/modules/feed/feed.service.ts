@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
-import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, noteCaughtUp, noteRefilter, storeFeed, storeScores } from './member-cache';
+import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, noteCaughtUp, noteRefilter, storeFeed, storeScores } from './member-cache';
 import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
 import { queryPrepared } from '../../shared/db/prepared';
 import type { RecommenderStore } from './recommender-store';
@@ -127,19 +127,19 @@ export class FeedService {
       const hit = cachedFeed(scope, null, key);
       if (hit) return hit;
       const merged = await this.hotAndFresh({ tags: new Map(), authors: new Map() });
-      const feed: MemberFeed = { key, epoch, builtAt: Date.now(), parts: null, merged, seenKey: null, filter: null, ranked: diversify(merged), snapshotId: null };
+      const feed: MemberFeed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), parts: null, merged, seenKey: null, filter: null, ranked: diversify(merged), snapshotId: null };
       storeFeed(scope, null, feed);
       return feed;
     }
     const version = await memberVersion(this.m, viewer.id);
     const key = `${this.recommender?.version ?? ''}:${version.sources}`;
     let feed = cachedFeed(scope, viewer.id, key);
-    if (feed && feed.epoch !== epoch) feed = await this.caughtUp(viewer.id, feed, epoch);
+    if (feed && isBehind(feed, epoch)) feed = await this.caughtUp(viewer.id, feed, epoch);
     let state: MemberState | null = null;
     if (!feed) {
       state = await memberState(this.m, viewer.id);
       const { merged, parts } = await this.merged(viewer.id, state);
-      feed = { key, epoch, builtAt: Date.now(), parts, merged, seenKey: null, filter: null, ranked: [], snapshotId: null };
+      feed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), parts, merged, seenKey: null, filter: null, ranked: [], snapshotId: null };
       storeFeed(scope, viewer.id, feed);
     } else if (feed.seenKey !== version.seen) noteRefilter(scope);
     if (feed.seenKey !== version.seen) {
@@ -153,8 +153,8 @@ export class FeedService {
   }
 
   /**
-   * A cached ranking brought up to the content epoch without the member's own queries: posts taken
-   * down leave the member's lists, and the sources over shared lists (followed tags, content,
+   * A cached ranking brought up to the content epoch (and to the clock, for hot scores and
+   * freshness) without the member's own queries: posts taken down leave the member's lists, and the sources over shared lists (followed tags, content,
    * hot, fresh), which publishing refreshed, are computed again and merged. A change the member's
    * lists would have to grow by (a post shown by someone they follow, or one the recommender named
    * coming back) rebuilds from scratch, as does a change the log no longer holds. A new entry
@@ -173,7 +173,7 @@ export class FeedService {
     const visible = (c: { postId: number }) => !removed.has(c.postId);
     const next: MemberParts = { ...parts, followedUsers: parts.followedUsers.filter(visible), collaborative: parts.collaborative.filter(visible) };
     const merged = await this.mergeParts(next, await this.contentSources(parts.state));
-    const caught: MemberFeed = { ...feed, epoch, parts: next, merged, ranked: [], snapshotId: null };
+    const caught: MemberFeed = { ...feed, epoch, mergedAt: Date.now(), parts: next, merged, ranked: [], snapshotId: null };
     if (feed.filter) caught.ranked = diversify(applyRules(merged, { viewerId, ...feed.filter }));
     else caught.seenKey = null;
     storeFeed(scope, viewerId, caught);

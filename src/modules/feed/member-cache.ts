@@ -9,17 +9,20 @@ import type { MemberState } from './member-state';
  * An entry is used only while all of these hold:
  * - the member's state digest is the one it was built from (`member-state.ts`): any vote,
  *   bookmark, follow, post or dismissal of theirs, from any process, misses at once;
- * - it is younger than `TTL_MS`, which bounds how long hot scores and freshness can drift.
+ * - it was built less than `REBUILD_MS` ago, which bounds what no event reports (a member's own
+ *   lists are otherwise only ever trimmed).
  * Published content moves a content epoch (the pub/sub topics cross processes) and each change is
  * logged here: an entry behind the epoch is caught up by the feed service, which drops what was
  * taken down from the member's own lists and recomputes the in-memory content sources, instead of
  * repeating the member's queries. In a busy community every member's entry is behind after each
- * post, so rebuilding them all made every request cost as much as a cold one.
+ * post, so rebuilding them all made every request cost as much as a cold one. An entry not merged
+ * for `REFRESH_MS` is caught up too, so hot scores and freshness do not drift.
  * Marking posts seen keeps the merged list and only filters it again.
  */
 
 /** Hot and fresh move by the minute; freshness halves over two days. */
-const TTL_MS = 60_000;
+const REFRESH_MS = 60_000;
+const REBUILD_MS = 10 * 60_000;
 /** The anonymous feed is the shared hot and fresh lists, which are themselves kept 5 s. */
 const ANON_TTL_MS = 5_000;
 /**
@@ -56,6 +59,8 @@ export interface MemberFeed {
   /** The content epoch the ranking reflects. */
   epoch: number;
   builtAt: number;
+  /** When `merged` was last computed (built or caught up). */
+  mergedAt: number;
   /** Null for the anonymous feed, which is rebuilt instead. */
   parts: MemberParts | null;
   /** Every candidate merged and scored, before the seen filter and author diversity. */
@@ -115,6 +120,11 @@ export function bumpContentEpoch(owner: object, change: ContentChange = { kind: 
   if (s.log.length > LOG_SIZE) s.log.splice(0, s.log.length - LOG_SIZE);
 }
 
+/** Whether a cached ranking must catch up before use: content changed, or it was merged too long ago. */
+export function isBehind(feed: MemberFeed, epoch: number, now = Date.now()): boolean {
+  return feed.epoch !== epoch || now - feed.mergedAt > REFRESH_MS;
+}
+
 /** The changes after `epoch`, oldest first, or null when the log no longer reaches back to it. */
 export function changesSince(owner: object, epoch: number): ContentChange[] | null {
   const s = scopeOf(owner);
@@ -127,7 +137,7 @@ export function cachedFeed(owner: object, memberId: number | null, key: string):
   const s = scopeOf(owner);
   const id = memberId ?? ANONYMOUS;
   const e = s.entries.get(id);
-  const ttl = id === ANONYMOUS ? ANON_TTL_MS : TTL_MS;
+  const ttl = id === ANONYMOUS ? ANON_TTL_MS : REBUILD_MS;
   if (!e || e.key !== key || Date.now() - e.builtAt > ttl) {
     s.stats.misses++;
     return null;

@@ -209,11 +209,15 @@ export class PostService {
 
   async edit(id: number, input: EditPostInput, viewer: Viewer | null): Promise<PostEntity> {
     const post = await this.lockForChange(id, viewer);
+    const wasVisible = post.status === 'PUBLISHED';
+    let retagged: string[] | null = null;
     if (input.title !== undefined && input.title !== null) post.title = checkTitle(post.kind, input.title);
     if (input.body !== undefined && input.body !== null) post.body = checkBody(input.body);
     if (input.tags) {
       const names = checkTags(post.kind, input.tags);
-      await this.tags.lock([...names, ...(await this.tags.namesOfPost(post.id))]);
+      const before = await this.tags.namesOfPost(post.id);
+      retagged = [...new Set([...before, ...names])];
+      await this.tags.lock(retagged);
       const current: Array<{ tag_id: number }> = await this.uow.manager.query(
         `SELECT tag_id FROM post_tags WHERE post_id = $1`, [post.id]);
       const next = await this.tags.ensure(names);
@@ -225,15 +229,25 @@ export class PostService {
     if (rescore) post.status = 'PENDING';
     const saved = await this.repo.save(post);
     if (rescore) await this.enqueueModeration(post.id);
+    if (wasVisible && (rescore || retagged)) this.announceChanged(post, !rescore, retagged ?? (await this.tags.namesOfPost(post.id)));
     return saved;
+  }
+
+  /** Feeds keep lists and rankings of visible posts: tell them after commit (see Topics.POST_CHANGED). */
+  private announceChanged(post: PostEntity, visible: boolean, tags: string[]): void {
+    const payload = { postId: post.id, authorId: post.authorId, visible, tags };
+    this.uow.afterCommit(() => this.pubSub.publish(TOPIC.POST_CHANGED, payload));
   }
 
   /** Soft delete: the row stays for history and moderation, but counts and lists forget it. */
   async remove(id: number, viewer: Viewer | null): Promise<PostEntity> {
     const post = await this.lockForChange(id, viewer);
-    await this.tags.lock(await this.tags.namesOfPost(post.id));
+    const names = await this.tags.namesOfPost(post.id);
+    await this.tags.lock(names);
+    const wasVisible = post.status === 'PUBLISHED';
     post.deletedAt = new Date();
     await this.repo.save(post);
+    if (wasVisible) this.announceChanged(post, false, names);
     const tagRows: Array<{ tag_id: number }> = await this.uow.manager.query(
       `SELECT tag_id FROM post_tags WHERE post_id = $1`, [post.id]);
     await this.tags.adjustPostCounts(tagRows.map((r) => r.tag_id), -1);
