@@ -7,6 +7,7 @@
  */
 import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
 import { bumpContentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
+import { embedderFromPool, PostEmbeddings } from '../../src/modules/feed/post-embeddings';
 
 const FEED = `query { feed(mode: FOR_YOU, first: 50) { edges { node { reason post { id title } } } } }`;
 type Item = { reason: string; post: { id: string; title: string } };
@@ -81,6 +82,23 @@ describe('content cold start with the text encoder', () => {
     const items = (await t.gql(FEED, {}, fan.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
     expect(items.find((i) => i.post.id === fresh)?.reason).toBe('about topics you follow');
   }, 60_000);
+
+  it('embeds a post once when many feeds ask for its vector at the same moment', async () => {
+    const author = await signUp(t, 'hasty');
+    // Straight into the table: no event, so nothing else embeds it first.
+    const [{ id }] = await t.app.db.query(
+      `INSERT INTO posts (kind, author_id, title, body, status) VALUES ('QUESTION', $1, 'Tuning PostgreSQL autovacuum', 'Dead tuples pile up.', 'PENDING_REVIEW') RETURNING id`,
+      [author.rowId],
+    );
+    const pool = embedderFromPool(t.app.inference!);
+    let calls = 0;
+    const counted = { ...pool, embed: (texts: string[]) => ((calls += 1), pool.embed(texts)) };
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as never;
+    const embeddings = new PostEmbeddings(counted, quiet);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => embeddings.vectors(t.app.db.manager, [id])));
+    expect(calls).toBe(1);
+    expect(answers.every((a) => a.get(id) === answers[0].get(id) && a.get(id)!.length > 0)).toBe(true);
+  });
 
   it('ranks a similar post published after a member\'s feed was cached as a ranking built afresh does, by its text', async () => {
     const author = await signUp(t, 'rustacean');

@@ -37,6 +37,11 @@ const EMBED_AT_ONCE = 256;
 export class PostEmbeddings {
   private readonly cache = new Map<number, Float32Array>();
   private readonly tagCache = new Map<string, Float32Array>();
+  /**
+   * Embeddings under way, by post id: feeds caught up right after a post is published all find
+   * its vector missing at once, and each used to embed and store it again.
+   */
+  private readonly embedding = new Map<number, Promise<Map<number, Float32Array>>>();
   private cachedVersion: string | null = null;
 
   constructor(
@@ -69,7 +74,17 @@ export class PostEmbeddings {
     );
     for (const r of stored) this.remember(out, r.post_id, fromBytes(r.vector));
     missing = missing.filter((id) => !out.has(id)).slice(0, EMBED_AT_ONCE);
-    if (missing.length) await this.embedPosts(m, missing, out, version);
+    if (!missing.length) return out;
+    const start = missing.filter((id) => !this.embedding.has(id));
+    if (start.length) {
+      const job = this.embedPosts(m, start, version);
+      for (const id of start) this.embedding.set(id, job);
+      const done = () => start.forEach((id) => this.embedding.get(id) === job && this.embedding.delete(id));
+      job.then(done, done);
+    }
+    for (const job of new Set(missing.map((id) => this.embedding.get(id)!))) {
+      for (const [id, v] of await job) out.set(id, v);
+    }
     return out;
   }
 
@@ -110,12 +125,13 @@ export class PostEmbeddings {
     return version;
   }
 
-  private async embedPosts(m: EntityManager, ids: number[], out: Map<number, Float32Array>, version: string): Promise<void> {
+  private async embedPosts(m: EntityManager, ids: number[], version: string): Promise<Map<number, Float32Array>> {
+    const out = new Map<number, Float32Array>();
     const posts: Array<{ id: number; title: string | null; body: string | null }> = await m.query(
       `SELECT id, title, body FROM posts WHERE id = ANY($1) AND parent_id IS NULL AND deleted_at IS NULL`,
       [ids],
     );
-    if (!posts.length) return;
+    if (!posts.length) return out;
     const vectors = await this.embedder.embed(posts.map((p) => encoderInput(p.title, p.body)));
     const params: unknown[] = [version];
     const rows = posts.map((p, i) => {
@@ -128,6 +144,7 @@ export class PostEmbeddings {
       params,
     );
     posts.forEach((p, i) => this.remember(out, p.id, vectors[i]));
+    return out;
   }
 
   private remember(out: Map<number, Float32Array>, id: number, v: Float32Array): void {
