@@ -75,6 +75,37 @@ export function contributionsOf(
 }
 
 /**
+ * `contributionsOf` for a linear model (one bag column per label, gradient = that column's scale):
+ * each feature contributes its table value in column `label`, so one read per feature instead of a
+ * `dim`-long product, into `out[0 .. tokens)` (cleared here, so a caller can reuse the buffer).
+ * The arithmetic is the same as `contributionsOf` with a one-hot gradient, so the results are too.
+ */
+export function linearContributionsInto(
+  out: Float32Array,
+  q: Int16Array,
+  dim: number,
+  label: number,
+  columnScale: number,
+  ids: Int32Array,
+  owners: Int32Array,
+  count: number,
+  tokens: number,
+  scale: number,
+): void {
+  out.fill(0, 0, tokens);
+  for (let i = 0; i < count; i++) {
+    const c = q[ids[i] * dim + label] * columnScale * scale;
+    const owner = owners[i];
+    if (owner >= 0) out[owner] += c;
+    else {
+      const t = -owner - 1;
+      out[t - 1] += c * 0.5;
+      out[t] += c * 0.5;
+    }
+  }
+}
+
+/**
  * The table as int16 with one scale per column, for scoring: half the bytes of float32 and a
  * quarter of the cache misses of float32 rows plus per-row scales. A bag reads a few hundred
  * random rows of a table of megabytes, so its cost is cache misses, not arithmetic; the rounding

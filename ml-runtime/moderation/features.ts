@@ -315,21 +315,37 @@ export class Featuriser {
 
   /**
    * FNV-1a is computed prefix by prefix, so one pass from each start position yields all its
-   * n-grams (5 multiplies instead of 12 for 3–5-grams); the length is mixed in at the end.
+   * n-grams (5 multiplies instead of 12 for 3–5-grams); the length is mixed in at the end. Room for
+   * every n-gram of the word is made first, so the loop writes through locals (a third of a text's
+   * featurising time is spent here).
    */
   private pushCharGrams(len: number, owner: number): void {
     const { minCharGram, maxCharGram } = this.config;
     const codes = this.codes;
+    const room = this.n + len * (maxCharGram - minCharGram + 1);
+    while (this.ids.length < room) {
+      this.ids = grow(this.ids);
+      this.owners = grow(this.owners);
+    }
+    const ids = this.ids;
+    const owners = this.owners;
+    const mask = this.mask;
+    let n = this.n;
     for (let s = 0; s + minCharGram <= len; s++) {
       let h = (0x811c9dc5 ^ KIND_CHAR) >>> 0;
       const stop = Math.min(len, s + maxCharGram);
       for (let j = s; j < stop; j++) {
         h = Math.imul(h ^ codes[j], 0x01000193);
-        const n = j - s + 1;
+        const size = j - s + 1;
         // The whole bounded word is already a unigram feature.
-        if (n >= minCharGram && !(s === 0 && n === len)) this.push((h ^ Math.imul(n, 0x9e3779b1)) >>> 0, owner);
+        if (size >= minCharGram && !(s === 0 && size === len)) {
+          ids[n] = (h ^ Math.imul(size, 0x9e3779b1)) & mask;
+          owners[n] = owner;
+          n++;
+        }
       }
     }
+    this.n = n;
   }
 
   private push(hash: number, owner: number): void {

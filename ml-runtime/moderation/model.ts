@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Featuriser, poolingScale } from './features';
-import { bagQuantisedInto, contributionsOf, scoringTable, type ScoringTable } from './bag';
+import { bagQuantisedInto, contributionsOf, linearContributionsInto, scoringTable, type ScoringTable } from './bag';
 import type { ModerationWeights } from './weights';
 import type { ModerationResult } from '../inference-client';
 import { SpanWriter, unpackModeration, type PackedModeration } from './packed';
@@ -36,8 +36,8 @@ export class ModerationModel {
   /** Linear model: the bias and the thresholds as logits, to see which labels a bag flags. */
   private readonly bias: Float32Array;
   private readonly logitThresholds: Float64Array;
-  /** Linear model: d logit / d bag per label (the identity) times the scoring table's column scales. */
-  private readonly linearGrads: Float32Array;
+  /** Token contributions of the text being explained (linear model), reused across texts. */
+  private contrib = new Float32Array(256);
   /**
    * The batch's features, owners and token offsets, kept from the scoring pass so that
    * explanations need no second tokenisation: text b's features are `[featEnd[b-1], featEnd[b])`.
@@ -51,8 +51,6 @@ export class ModerationModel {
     this.table = scoringTable(weights.embedding, weights.dim);
     this.bias = Float32Array.from(weights.b2);
     this.logitThresholds = Float64Array.from(this.thresholds, (t) => Math.log(t / (1 - t)));
-    this.linearGrads = new Float32Array(weights.dim * weights.dim);
-    for (let d = 0; d < weights.dim; d++) this.linearGrads[d * weights.dim + d] = this.table.scales[d];
     const { dim, hidden, labels } = weights;
     if (hidden > 0) {
       this.dense = {
@@ -121,11 +119,13 @@ export class ModerationModel {
       const scale = poolingScale(features, n);
       bagQuantisedInto(this.table, f.view(), n, bags, b * dim, scale);
       if (linear) {
+        const tokens = f.tokenCount();
+        if (this.contrib.length < tokens) this.contrib = new Float32Array(tokens * 2);
         for (let l = 0; l < dim; l++) {
           // The margin covers float32 vs float64 rounding; labels tfjs does not flag are dropped.
           if (!linear.all && bags[b * dim + l] + this.bias[l] < this.logitThresholds[l] - 1e-4) continue;
-          const contrib = contributionsOf(this.table.q, dim, f.view(), f.ownerView(), 0, n, f.tokenCount(), scale, this.linearGrads, l * dim);
-          pushBest(linear.spans, contrib, b, l, f.tokenStarts(), f.tokenEnds(), 0, linear.k);
+          linearContributionsInto(this.contrib, this.table.q, dim, l, this.table.scales[l], f.view(), f.ownerView(), n, tokens, scale);
+          pushBest(linear.spans, this.contrib, tokens, b, l, f.tokenStarts(), f.tokenEnds(), 0, linear.k);
         }
         continue;
       }
@@ -179,7 +179,7 @@ export class ModerationModel {
     for (let l = 0; l < labels.length; l++) {
       if ((wanted & (1 << l)) === 0) continue;
       const contrib = contributionsOf(q, dim, ids, owners, from, featEnd[b], tokEnd[b] - tokFrom, scale, grads, l * dim);
-      pushBest(out, contrib, b, l, starts, ends, tokFrom, k);
+      pushBest(out, contrib, contrib.length, b, l, starts, ends, tokFrom, k);
     }
   }
 
@@ -208,10 +208,10 @@ function grown(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
-/** The k strongest positive tokens of `contrib`, strongest first (insertion into a list of at most k). */
-function pushBest(out: SpanWriter, contrib: Float32Array, b: number, l: number, starts: Int32Array, ends: Int32Array, tokFrom: number, k: number): void {
+/** The k strongest positive tokens of `contrib[0 .. tokens)`, strongest first (insertion into a list of at most k). */
+function pushBest(out: SpanWriter, contrib: Float32Array, tokens: number, b: number, l: number, starts: Int32Array, ends: Int32Array, tokFrom: number, k: number): void {
   const best: number[] = [];
-  for (let t = 0; t < contrib.length; t++) {
+  for (let t = 0; t < tokens; t++) {
     const c = contrib[t];
     if (c <= 0 || (best.length === k && c <= contrib[best[k - 1]])) continue;
     let i = best.length < k ? best.length : k - 1;
