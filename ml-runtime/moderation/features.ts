@@ -159,8 +159,18 @@ export class Featuriser {
         i++;
         continue;
       }
-      let end = c < 128 ? this.asciiToken(source, i) : -1;
-      let kind = this.kind;
+      // Most tokens are ASCII words: found and loaded in one pass (a word starting with h or w may be a URL).
+      let loaded = -1;
+      let end: number;
+      let kind: number;
+      if (isAsciiAlnum(c) && c !== 104 && c !== 119) {
+        end = this.asciiWord(source, i);
+        kind = WORD;
+        loaded = this.wordLength;
+      } else {
+        end = c < 128 ? this.asciiToken(source, i) : -1;
+        kind = this.kind;
+      }
       if (end < 0) {
         TOKEN_STICKY.lastIndex = i;
         const m = TOKEN_STICKY.exec(source);
@@ -171,6 +181,7 @@ export class Featuriser {
         }
         end = i + m[0].length;
         kind = m[1] !== undefined ? URL : m[2] !== undefined ? MENTION : m[3] !== undefined ? WORD : SYMBOL;
+        loaded = -1;
       }
       if (t === this.starts.length) {
         this.starts = grow(this.starts);
@@ -183,7 +194,7 @@ export class Featuriser {
       const word = kind === WORD;
       if (kind === URL) len = this.loadFixed(URL_CODES);
       else if (kind === MENTION) len = this.loadFixed(USER_CODES);
-      else if (word) len = this.loadWord(source, i, end);
+      else if (word) len = loaded >= 0 ? loaded : this.loadWord(source, i, end);
       else len = this.loadFixed(source.slice(i, end));
       const from = word ? 1 : 0;
       const wordHash = fnv(KIND_WORD, this.codes, from, word ? len - 1 : len);
@@ -200,6 +211,51 @@ export class Featuriser {
 
   /** Kind of the token `asciiToken` found. */
   private kind = SYMBOL;
+  /** Length in `codes` of the word `asciiWord` loaded. */
+  private wordLength = 0;
+
+  /**
+   * `asciiToken` and `loadWord` in one pass for a word starting with an ASCII letter or digit:
+   * returns its end with the normalised word in `codes` (`wordLength` of them), or −1 when a
+   * non-ASCII character could change the match (then TOKEN_STICKY decides, as for `asciiToken`).
+   */
+  private asciiWord(s: string, i: number): number {
+    const len = s.length;
+    this.reserve(Math.min(len, this.config.maxChars) - i + 2);
+    const codes = this.codes;
+    let k = 0;
+    codes[k++] = 60;
+    let upper = false;
+    let lowerSeen = false;
+    let j = i;
+    for (;;) {
+      for (; j < len; j++) {
+        let c = s.charCodeAt(j);
+        if (c >= 65 && c <= 90) {
+          upper = true;
+          c += 32;
+        } else if (c >= 97 && c <= 122) lowerSeen = true;
+        else if (c >= 48 && c <= 57) c = 48;
+        else break;
+        // Runs of 3+ identical letters are squeezed to 2, as in normaliseWord.
+        if (c >= 97 && k >= 3 && codes[k - 1] === c && codes[k - 2] === c) continue;
+        codes[k++] = c;
+      }
+      if (j === len) break;
+      const d = s.charCodeAt(j);
+      if (d >= 128) return -1;
+      if (d !== 39 || j + 1 === len) break;
+      const e = s.charCodeAt(j + 1);
+      if (e >= 128) return -1;
+      if (!isAsciiAlnum(e)) break;
+      codes[k++] = 39;
+      j++;
+    }
+    this.shout = j - i > 1 && upper && !lowerSeen;
+    codes[k++] = 62;
+    this.wordLength = k;
+    return j;
+  }
 
   /**
    * The end of the token at `i` (an ASCII character, not white space) and its kind in `this.kind`,
