@@ -46,6 +46,8 @@ export interface Negative {
 }
 
 export function mergeCandidates(candidates: Candidate[], negative: Negative, now: Date): Ranked[] {
+  // Runs on every catch-up of a cached feed (about a thousand candidates), so no closures or
+  // per-candidate allocations beyond the merged entry.
   const byPost = new Map<number, { c: Candidate; total: number; best: number; reason: string }>();
   for (const c of candidates) {
     const contribution = SOURCE_WEIGHT[c.source] * Math.max(0, Math.min(1, c.score));
@@ -59,13 +61,19 @@ export function mergeCandidates(candidates: Candidate[], negative: Negative, now
       }
     }
   }
-  const ranked: Ranked[] = [];
+  const nowMs = now.getTime();
+  const penalised = negative.tags.size > 0 || negative.authors.size > 0;
+  const ranked: Ranked[] = new Array(byPost.size);
+  let i = 0;
   for (const { c, total, reason } of byPost.values()) {
-    const ageHours = Math.max(0, (now.getTime() - c.publishedAt.getTime()) / 3_600_000);
+    const ageHours = Math.max(0, (nowMs - c.publishedAt.getTime()) / 3_600_000);
     let score = total + FRESHNESS_WEIGHT * 0.5 ** (ageHours / FRESHNESS_HALF_LIFE_HOURS);
-    const dismissals = c.tags.reduce((n, t) => n + (negative.tags.get(t) ?? 0), 0) + (negative.authors.get(c.authorId) ?? 0);
-    score *= DISMISS_FACTOR ** dismissals;
-    ranked.push({ postId: c.postId, authorId: c.authorId, score, reason });
+    if (penalised) {
+      let dismissals = negative.authors.get(c.authorId) ?? 0;
+      for (const t of c.tags) dismissals += negative.tags.get(t) ?? 0;
+      score *= DISMISS_FACTOR ** dismissals;
+    }
+    ranked[i++] = { postId: c.postId, authorId: c.authorId, score, reason };
   }
   return ranked.sort((a, b) => b.score - a.score || b.postId - a.postId);
 }
