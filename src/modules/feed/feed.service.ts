@@ -8,6 +8,7 @@ import * as candidates from './candidates';
 import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, noteCaughtUp, noteRefilter, storeFeed, storeScores } from './member-cache';
 import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
 import { queryPrepared } from '../../shared/db/prepared';
+import { intArrayLiteral, textArrayLiteral } from '../../shared/db/array-literal';
 import type { RecommenderStore } from './recommender-store';
 import { withSimilarText } from './content-candidates';
 import { type Candidate, type Negative, type Ranked, applyRules, diversify, mergeCandidates, mixFresh } from './rank';
@@ -258,7 +259,7 @@ export class FeedService {
     }
     const [{ id }] = await queryPrepared<Array<{ id: string }>>(this.m, 'feed_snapshot_insert',
       `INSERT INTO feed_snapshots (user_id, mode, post_ids, reasons) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
-      [viewer?.id ?? null, mode, kept.map((r) => r.postId), kept.map((r) => r.reason)],
+      [viewer?.id ?? null, mode, intArrayLiteral(kept.map((r) => r.postId)), textArrayLiteral(kept.map((r) => r.reason))],
     );
     return id;
   }
