@@ -159,18 +159,10 @@ export class Featuriser {
         i++;
         continue;
       }
-      // Most tokens are ASCII words: found and loaded in one pass (a word starting with h or w may be a URL).
-      let loaded = -1;
-      let end: number;
-      let kind: number;
-      if (isAsciiAlnum(c) && c !== 104 && c !== 119) {
-        end = this.asciiWord(source, i);
-        kind = WORD;
-        loaded = this.wordLength;
-      } else {
-        end = c < 128 ? this.asciiToken(source, i) : -1;
-        kind = this.kind;
-      }
+      let end = c < 128 ? this.asciiToken(source, i) : -1;
+      let kind = this.kind;
+      // An ASCII word comes back already loaded into `codes` (asciiWord).
+      let loaded = end >= 0 && kind === WORD ? this.wordLength : -1;
       if (end < 0) {
         TOKEN_STICKY.lastIndex = i;
         const m = TOKEN_STICKY.exec(source);
@@ -194,7 +186,7 @@ export class Featuriser {
       const word = kind === WORD;
       if (kind === URL) len = this.loadFixed(URL_CODES);
       else if (kind === MENTION) len = this.loadFixed(USER_CODES);
-      else if (word) len = loaded >= 0 ? loaded : this.loadWord(source, i, end);
+      else if (word) len = loaded >= 0 ? loaded : this.loadUnicodeWord(source.slice(i, end));
       else len = this.loadFixed(source.slice(i, end));
       const from = word ? 1 : 0;
       const wordHash = fnv(KIND_WORD, this.codes, from, word ? len - 1 : len);
@@ -215,7 +207,8 @@ export class Featuriser {
   private wordLength = 0;
 
   /**
-   * `asciiToken` and `loadWord` in one pass for a word starting with an ASCII letter or digit:
+   * Finds an ASCII word (as `asciiToken` would) and loads it normalised (as `normaliseWord` would)
+   * in one pass, for a word starting with an ASCII letter or digit:
    * returns its end with the normalised word in `codes` (`wordLength` of them), or −1 when a
    * non-ASCII character could change the match (then TOKEN_STICKY decides, as for `asciiToken`).
    */
@@ -258,8 +251,9 @@ export class Featuriser {
   }
 
   /**
-   * The end of the token at `i` (an ASCII character, not white space) and its kind in `this.kind`,
-   * or −1 when a non-ASCII character could change the match (then TOKEN_STICKY decides).
+   * The end of the token at `i` (an ASCII character, not white space) and its kind in `this.kind`
+   * (a word also loaded into `codes`), or −1 when a non-ASCII character could change the match
+   * (then TOKEN_STICKY decides).
    */
   private asciiToken(s: string, i: number): number {
     const len = s.length;
@@ -286,20 +280,8 @@ export class Featuriser {
       return j;
     }
     if (isAsciiAlnum(c)) {
-      let j = i + 1;
-      for (;;) {
-        while (j < len && isAsciiAlnum(s.charCodeAt(j))) j++;
-        if (j === len) break;
-        const d = s.charCodeAt(j);
-        if (d >= 128) return -1;
-        if (d !== 39 || j + 1 === len) break;
-        const e = s.charCodeAt(j + 1);
-        if (e >= 128) return -1;
-        if (!isAsciiAlnum(e)) break;
-        j += 2;
-      }
       this.kind = WORD;
-      return j;
+      return this.asciiWord(s, i);
     }
     this.kind = SYMBOL;
     return i + 1;
@@ -312,32 +294,7 @@ export class Featuriser {
     return len;
   }
 
-  /** normaliseWord over char codes of `s[from, to)`, with `<` `>` word boundaries; returns the bounded length. */
-  private loadWord(s: string, from: number, to: number): number {
-    this.reserve(to - from + 2);
-    const codes = this.codes;
-    let k = 0;
-    codes[k++] = 60;
-    let upper = false;
-    let lowerSeen = false;
-    let i = from;
-    for (; i < to; i++) {
-      let c = s.charCodeAt(i);
-      if (c >= 128) break;
-      if (c >= 65 && c <= 90) {
-        upper = true;
-        c += 32;
-      } else if (c >= 97 && c <= 122) lowerSeen = true;
-      else if (c >= 48 && c <= 57) c = 48;
-      if (c >= 97 && c <= 122 && k >= 3 && codes[k - 1] === c && codes[k - 2] === c) continue;
-      codes[k++] = c;
-    }
-    if (i < to) return this.loadUnicodeWord(s.slice(from, to));
-    this.shout = to - from > 1 && upper && !lowerSeen;
-    codes[k++] = 62;
-    return k;
-  }
-
+  /** normaliseWord of a word that may hold non-ASCII characters, with `<` `>` word boundaries; returns the bounded length. */
   private loadUnicodeWord(raw: string): number {
     const lower = raw.toLowerCase();
     this.shout = raw.length > 1 && lower !== raw && raw.toUpperCase() === raw;
