@@ -63,15 +63,19 @@ export function contributionsOf(
     let c = 0;
     for (let d = 0; d < dim; d++) c += embedding[row + d] * grad[gradOffset + d];
     c *= scale;
-    const owner = owners[i];
-    if (owner >= 0) out[owner] += c;
-    else {
-      const t = -owner - 1;
-      out[t - 1] += c * 0.5;
-      out[t] += c * 0.5;
-    }
+    addToTokens(out, owners[i], c);
   }
   return out;
+}
+
+/** A feature's contribution to its token, or half to each token of a bigram (owner −(t + 1)). */
+function addToTokens(out: Float32Array, owner: number, c: number): void {
+  if (owner >= 0) out[owner] += c;
+  else {
+    const t = -owner - 1;
+    out[t - 1] += c * 0.5;
+    out[t] += c * 0.5;
+  }
 }
 
 /**
@@ -93,16 +97,7 @@ export function linearContributionsInto(
   scale: number,
 ): void {
   out.fill(0, 0, tokens);
-  for (let i = 0; i < count; i++) {
-    const c = q[ids[i] * dim + label] * columnScale * scale;
-    const owner = owners[i];
-    if (owner >= 0) out[owner] += c;
-    else {
-      const t = -owner - 1;
-      out[t - 1] += c * 0.5;
-      out[t] += c * 0.5;
-    }
-  }
+  for (let i = 0; i < count; i++) addToTokens(out, owners[i], q[ids[i] * dim + label] * columnScale * scale);
 }
 
 /**
