@@ -155,11 +155,12 @@ export class FeedService {
 
   /**
    * A cached ranking brought up to the content epoch (and to the clock, for hot scores and
-   * freshness) without the member's own queries: posts taken down leave the member's lists, and the sources over shared lists (followed tags, content,
-   * hot, fresh), which publishing refreshed, are computed again and merged. A change the member's
-   * lists would have to grow by (a post shown by someone they follow, or one the recommender named
-   * coming back) rebuilds from scratch, as does a change the log no longer holds. A new entry
-   * replaces the old one, so a request still reading the old one is not disturbed.
+   * freshness) without the member's own queries: posts taken down leave the member's lists, and
+   * the sources over shared lists (followed tags, content, hot, fresh), which publishing
+   * refreshed, are computed again and merged. A change the member's lists would have to grow by (a
+   * post shown by someone they follow, or one the recommender named coming back) rebuilds from
+   * scratch, as does a change the log no longer holds. A new entry replaces the old one, so a
+   * request still reading the old one is not disturbed.
    */
   private async caughtUp(viewerId: number, feed: MemberFeed, epoch: number): Promise<MemberFeed | null> {
     const scope = this.m.connection;
