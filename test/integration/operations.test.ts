@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { codes, startTestServer, type TestServer } from '../support/harness';
+import { codes, startTestServer, waitFor, type TestServer } from '../support/harness';
 
 const root = path.join(__dirname, '../..');
 const dist = (file: string) => {
@@ -104,7 +104,12 @@ describe('npm start path', () => {
         });
         void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)));
       });
-      const ready = await (await fetch(url.replace('/graphql', '/readyz'))).json();
+      // The server answers before the inference pool has loaded its models; /readyz says so until
+      // it has, as a load balancer would see it.
+      const ready = await waitFor(async () => {
+        const r = await (await fetch(url.replace('/graphql', '/readyz'))).json();
+        return r.status === 'ready' ? r : null;
+      }, 30_000, 'the server to report ready');
       expect(ready).toMatchObject({ status: 'ready', databaseKind: 'embedded' });
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ posts(filter: { kind: QUESTION }) { nodes { title answers { nodes { isAccepted } } } } }' }) });
       const body = (await res.json()) as { data: { posts: { nodes: unknown[] } } };
