@@ -107,7 +107,7 @@ describe('npm start path', () => {
       // The server answers before the inference pool has loaded its models; /readyz says so until
       // it has, as a load balancer would see it.
       const ready = await waitFor(async () => {
-        const r = await (await fetch(url.replace('/graphql', '/readyz'))).json();
+        const r = (await (await fetch(url.replace('/graphql', '/readyz'))).json()) as { status: string };
         return r.status === 'ready' ? r : null;
       }, 30_000, 'the server to report ready');
       expect(ready).toMatchObject({ status: 'ready', databaseKind: 'embedded' });
