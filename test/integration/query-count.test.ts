@@ -30,6 +30,21 @@ describe('DataLoader batching', () => {
     expect(large.extensions!.sqlQueries).toBe(small.extensions!.sqlQueries);
   });
 
+  it('hydrates a cached feed page with its posts, authors and tags in one statement, whatever its size', async () => {
+    const FEED = `query($n: Int!) { feed(mode: FOR_YOU, first: $n) { edges { node { rank reason post { id title score author { handle } tags { name } } } } } }`;
+    const tag = (await t.gql(`{ tag(name: "t1") { id } }`)).data.tag.id;
+    await t.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: tag }, viewer.token);
+    await t.gql(FEED, { n: 20 }, viewer.token); // ranks and caches the member's feed
+    const small = await t.gql(FEED, { n: 3 }, viewer.token);
+    const large = await t.gql(FEED, { n: 20 }, viewer.token);
+    expect(large.errors).toBeUndefined();
+    expect(large.data.feed.edges.length).toBeGreaterThan(3);
+    expect(large.data.feed.edges.every((e: any) => e.node.post.author.handle && e.node.post.tags.length > 0)).toBe(true);
+    // viewer lookup + the member's state fingerprint + posts with authors and tags (the snapshot is reused)
+    expect(large.extensions!.sqlQueries).toBe(3);
+    expect(large.extensions!.sqlQueries).toBe(small.extensions!.sqlQueries);
+  });
+
   it('uses fresh loaders per request, so a vote shows up in the next request', async () => {
     const first = await t.gql(PAGE, { n: 1 }, viewer.token);
     const id = first.data.posts.edges[0].node.id;

@@ -12,16 +12,26 @@ import { presentPost } from '../posts/post.types';
 import type { DismissReason, FeedEntry } from './feed.service';
 import { DismissReasonEnum, FeedItemConnection, FeedItemType, FeedModeEnum, FeedUpdateType } from './feed.types';
 
-/** Hydrate: posts come through the request's DataLoader; anything no longer published drops out. */
+/**
+ * Hydrate: the page's posts with their authors and tags in one statement, primed into the
+ * request's loaders for the fields that read them; anything no longer published drops out.
+ */
 async function hydrate(entries: FeedEntry[], ctx: RequestContext): Promise<Map<number, FeedItemType>> {
-  const posts = await ctx.loaders.post.loadMany(entries.map((e) => e.postId));
+  const { posts, authors, tags } = await ctx.services.posts.byIdsWithAuthorsAndTags(entries.map((e) => e.postId), ctx.viewer);
+  for (const user of authors) ctx.loaders.user.prime(user.id, user);
+  for (const [postId, postTags] of tags) ctx.loaders.tagsOfPost.prime(postId, postTags);
+  const byId = new Map<number, (typeof posts)[number]>();
+  for (const p of posts) {
+    ctx.loaders.post.prime(p.id, p);
+    byId.set(p.id, p);
+  }
   const items = new Map<number, FeedItemType>();
-  entries.forEach((e, i) => {
-    const p = posts[i];
-    if (p && !(p instanceof Error) && p.status === 'PUBLISHED') {
+  for (const e of entries) {
+    const p = byId.get(e.postId);
+    if (p && p.status === 'PUBLISHED') {
       items.set(e.postId, Object.assign(new FeedItemType(), { postRowId: p.id, post: presentPost(p), reason: e.reason, rank: e.rank }));
     }
-  });
+  }
   return items;
 }
 

@@ -141,6 +141,36 @@ export class PostService {
     return { page: result, authors: [...authors.values()], tags };
   }
 
+  /**
+   * Posts by id that the viewer may see, with their authors and tags, in one prepared statement:
+   * what a feed page hydrates, priming the loaders instead of sending one query each for posts,
+   * authors and tags.
+   */
+  async byIdsWithAuthorsAndTags(ids: readonly number[], viewer: Viewer | null): Promise<{ posts: PostEntity[]; authors: UserEntity[]; tags: Map<number, TagEntity[]> }> {
+    const authors = new Map<number, UserEntity>();
+    const tags = new Map<number, TagEntity[]>();
+    if (!ids.length) return { posts: [], authors: [], tags };
+    const userMetadata = this.uow.manager.connection.getMetadata(UserEntity);
+    const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
+    const user = rawHydrator<UserEntity>(userMetadata, 'u');
+    const withTags: Wrap = {
+      key: 'posts-by-ids-tags',
+      sql: (inner) => `WITH page AS (${inner})
+        SELECT page.*, coalesce(tags.list, '[]') AS p_tags FROM page
+          LEFT JOIN (${TagService.jsonByPost('SELECT p_id FROM page')}) tags ON tags.post_id = page.p_id`,
+    };
+    const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, this.visible(viewer)
+      .andWhere('p.id = ANY(:ids)', { ids })
+      .select(selectable(this.repo.metadata.columns, PAGE_OMITS).map((c) => `p.${c}`))
+      .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
+      .addSelect(selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`)), withTags);
+    for (const r of rows) {
+      tags.set(r.p_id, this.tags.fromJson(r.p_tags));
+      if (!authors.has(r.u_id)) authors.set(r.u_id, user(r));
+    }
+    return { posts: rows.map(post), authors: [...authors.values()], tags };
+  }
+
   private filtered(filter: PostFilter, order: PostOrder, viewer: Viewer | null): SelectQueryBuilder<PostEntity> {
     const qb = this.visible(viewer);
     if (filter.kind) qb.andWhere('p.kind = :kind', { kind: filter.kind });
