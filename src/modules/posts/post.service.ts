@@ -108,37 +108,17 @@ export class PostService {
    * table, and so does the body unless `body` is set.
    */
   async listWithAuthorsAndTags(filter: PostFilter, order: PostOrder, page: PageArgs, viewer: Viewer | null, { body }: { body: boolean }): Promise<PageWithRelated> {
-    const authors = new Map<number, UserEntity>();
-    const tags = new Map<number, TagEntity[]>();
-    const userMetadata = this.uow.manager.connection.getMetadata(UserEntity);
-    const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
-    const user = rawHydrator<UserEntity>(userMetadata, 'u');
     // Floats are the dearest columns to print and parse; only the ordering's own cursor reads its key.
     const omit = [...PAGE_OMITS, ...(body ? [] : ['body']), ...(order === 'HOT' ? [] : ['hot']), ...(order === 'BEST' ? [] : ['wilson'])];
-    const postColumns = selectable(this.repo.metadata.columns, omit).map((c) => `p.${c}`);
-    const userColumns = selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`);
-    // The page's rows are picked first; its tags then join it once, in the same statement.
     const dir = checkPageArgs(page).backward ? 'ASC' : 'DESC';
     const outerOrder = SORT_KEYS[order].expressions.map((e) => `page.${e.replace(/^p\.(\w+)$/, 'p_$1')} ${dir}`).join(', ');
-    const withTags: Wrap = {
-      key: `posts-page-tags ${outerOrder}`,
-      sql: (inner) => `WITH page AS (${inner})
-        SELECT page.*, coalesce(tags.list, '[]') AS p_tags FROM page
-          LEFT JOIN (${TagService.jsonByPost('SELECT p_id FROM page')}) tags ON tags.post_id = page.p_id
-         ORDER BY ${outerOrder}`,
-    };
+    let related: Omit<PageWithRelated, 'page'> = { authors: [], tags: new Map() };
     const result = await paginate(this.filtered(filter, order, viewer), SORT_KEYS[order], page, async (qb) => {
-      const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
-        .select(postColumns)
-        .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
-        .addSelect(userColumns), withTags);
-      for (const r of rows) {
-        tags.set(r.p_id, this.tags.fromJson(r.p_tags));
-        if (!authors.has(r.u_id)) authors.set(r.u_id, user(r));
-      }
-      return rows.map(post);
+      const { posts, ...rest } = await this.withAuthorsAndTags(qb, omit, `posts-page-tags ${outerOrder}`, outerOrder);
+      related = rest;
+      return posts;
     });
-    return { page: result, authors: [...authors.values()], tags };
+    return { page: result, ...related };
   }
 
   /**
@@ -146,24 +126,32 @@ export class PostService {
    * what a feed page hydrates, priming the loaders instead of sending one query each for posts,
    * authors and tags.
    */
-  async byIdsWithAuthorsAndTags(ids: readonly number[], viewer: Viewer | null): Promise<{ posts: PostEntity[]; authors: UserEntity[]; tags: Map<number, TagEntity[]> }> {
-    const authors = new Map<number, UserEntity>();
-    const tags = new Map<number, TagEntity[]>();
-    if (!ids.length) return { posts: [], authors: [], tags };
+  async byIdsWithAuthorsAndTags(ids: readonly number[], viewer: Viewer | null): Promise<{ posts: PostEntity[] } & Omit<PageWithRelated, 'page'>> {
+    if (!ids.length) return { posts: [], authors: [], tags: new Map() };
+    return this.withAuthorsAndTags(this.visible(viewer).andWhere('p.id = ANY(:ids)', { ids }), PAGE_OMITS, 'posts-by-ids-tags');
+  }
+
+  /**
+   * Runs `qb` (posts as `p`) with each post's author joined and the selected rows' tags joined
+   * once, in the same prepared statement; `orderBy` orders the outer select by the page's order.
+   */
+  private async withAuthorsAndTags(qb: SelectQueryBuilder<PostEntity>, omit: string[], key: string, orderBy?: string): Promise<{ posts: PostEntity[] } & Omit<PageWithRelated, 'page'>> {
     const userMetadata = this.uow.manager.connection.getMetadata(UserEntity);
     const post = rawHydrator<PostEntity>(this.repo.metadata, 'p');
     const user = rawHydrator<UserEntity>(userMetadata, 'u');
     const withTags: Wrap = {
-      key: 'posts-by-ids-tags',
+      key,
       sql: (inner) => `WITH page AS (${inner})
         SELECT page.*, coalesce(tags.list, '[]') AS p_tags FROM page
-          LEFT JOIN (${TagService.jsonByPost('SELECT p_id FROM page')}) tags ON tags.post_id = page.p_id`,
+          LEFT JOIN (${TagService.jsonByPost('SELECT p_id FROM page')}) tags ON tags.post_id = page.p_id${orderBy ? `
+         ORDER BY ${orderBy}` : ''}`,
     };
-    const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, this.visible(viewer)
-      .andWhere('p.id = ANY(:ids)', { ids })
-      .select(selectable(this.repo.metadata.columns, PAGE_OMITS).map((c) => `p.${c}`))
+    const rows = await rawManyPrepared<{ p_id: number; u_id: number; p_tags: Parameters<TagService['fromJson']>[0] }>(this.uow.manager, qb
+      .select(selectable(this.repo.metadata.columns, omit).map((c) => `p.${c}`))
       .leftJoin(UserEntity, 'u', 'u.id = p.author_id')
       .addSelect(selectable(userMetadata.columns, PAGE_OMITS).map((c) => `u.${c}`)), withTags);
+    const authors = new Map<number, UserEntity>();
+    const tags = new Map<number, TagEntity[]>();
     for (const r of rows) {
       tags.set(r.p_id, this.tags.fromJson(r.p_tags));
       if (!authors.has(r.u_id)) authors.set(r.u_id, user(r));
