@@ -58,6 +58,11 @@ export interface Config {
     updateIntervalMs: number;
     /** How much of the top of FOR_YOU feedUpdates watches. */
     updateTopN: number;
+    /**
+     * How long a member's cached FOR_YOU ranking may go without taking in newly published posts
+     * (posts by people they follow, and posts taken down, count at once; feedUpdates re-ranks at once).
+     */
+    catchUpMs: number;
   };
   /** Demo accounts keep posting a mix of content so the moderation console is alive on first open. */
   demo: { enabled: boolean; intervalMs: number };
@@ -150,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feed: {
       updateIntervalMs: intVar(env, 'FEED_UPDATE_INTERVAL_MS', 2_000),
       updateTopN: intVar(env, 'FEED_UPDATE_TOP', 20),
+      catchUpMs: intVar(env, 'FEED_CATCH_UP_MS', 5_000),
     },
     // On by default only for the embedded database outside production: a newcomer's `npm start`.
     demo: {

@@ -71,7 +71,7 @@ class OperationContext implements RequestContext {
   }
 
   private get options() {
-    return { automaticModeration: this.app.inference !== null, recommender: this.app.recommender };
+    return { automaticModeration: this.app.inference !== null, recommender: this.app.recommender, feedCatchUpMs: this.app.config.feed.catchUpMs };
   }
 
   get services(): Services {

@@ -15,6 +15,8 @@ export interface ServiceOptions {
   automaticModeration: boolean;
   /** Collaborative scores served by the pool; absent, feeds rank from the other sources. */
   recommender?: RecommenderStore | null;
+  /** See `Config.feed.catchUpMs`; 0 takes in every new post on the next request. */
+  feedCatchUpMs?: number;
 }
 
 export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOptions = { automaticModeration: false }) {
@@ -24,7 +26,7 @@ export function services(uow: UnitOfWork, pubSub: AppPubSub, opts: ServiceOption
     tags: new TagService(uow.manager),
     social: new SocialService(uow, pubSub),
     moderation: new ModerationService(uow, pubSub),
-    feed: new FeedService(uow, pubSub, opts.recommender ?? null),
+    feed: new FeedService(uow, pubSub, opts.recommender ?? null, opts.feedCatchUpMs ?? 0),
     apiTokens: new ApiTokenService(uow),
   };
 }

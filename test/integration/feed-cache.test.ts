@@ -7,6 +7,7 @@ import { bumpContentEpoch, contentEpoch, feedCacheStats } from '../../src/module
 let a: TestServer, b: TestServer;
 type U = Awaited<ReturnType<typeof signUp>>;
 let writer: U, mod: U;
+const secret = randomBytes(32).toString('hex');
 
 const FEED = `query($first: Int, $after: String) { feed(mode: FOR_YOU, first: $first, after: $after) {
   edges { node { rank reason post { id title } } } pageInfo { hasNextPage endCursor } } }`;
@@ -23,7 +24,6 @@ async function page(t: TestServer, token: string, first = 20, after?: string) {
 }
 
 beforeAll(async () => {
-  const secret = randomBytes(32).toString('hex');
   a = await startTestServer({}, { TOKEN_SECRET: secret });
   b = await startTestServer({}, { TOKEN_SECRET: secret }, { databaseUrl: a.databaseUrl });
   writer = await signUp(a, 'writer');
@@ -129,5 +129,44 @@ describe('cached FOR_YOU rankings', () => {
     bumpContentEpoch(a.app.db, { kind: 'reset' });
     const rebuilt = await page(a, member.token, 50);
     expect(caught.items).toEqual(rebuilt.items);
+  });
+
+  it('take in other new posts at most once per catch-up interval, but posts taken down at once', async () => {
+    // A third server over the same database, with a one-second interval to keep the test short.
+    const c = await startTestServer({}, { TOKEN_SECRET: secret, FEED_CATCH_UP_MS: '1000' }, { databaseUrl: a.databaseUrl });
+    try {
+      const member = await signUp(c, 'patient');
+      const zig = (await c.gql(`{ tag(name: "zig") { id } }`)).data.tag.id;
+      await c.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: zig }, member.token);
+      const before = await page(c, member.token, 50);
+      const built = Date.now();
+      const epoch = contentEpoch(c.app.db);
+      const caughtUp = feedCacheStats(c.app.db).caughtUp;
+      const arrived = await createPost(c, writer.token, { kind: 'QUESTION', title: 'Zig build system', body: 'build.zig basics.', tags: ['zig'] });
+      await waitFor(async () => contentEpoch(c.app.db) > epoch, 5_000, 'the new post');
+
+      // Within the interval the cached ranking, and its snapshot, are served as they were.
+      const soon = await page(c, member.token, 50);
+      expect(Date.now() - built).toBeLessThan(1_000);
+      expect(soon.items).toEqual(before.items);
+      expect(soon.pageInfo.endCursor).toBe(before.pageInfo.endCursor);
+      expect(feedCacheStats(c.app.db).caughtUp).toBe(caughtUp);
+
+      await new Promise((r) => setTimeout(r, 1_000 - (Date.now() - built) + 50));
+      const later = await page(c, member.token, 50);
+      expect(later.items.find((i) => i.post.id === arrived)?.reason).toBe('because you follow #zig');
+      expect(feedCacheStats(c.app.db).caughtUp).toBe(caughtUp + 1);
+
+      // Taken down right after the catch-up: the next request drops it without waiting.
+      const hidden = later.items[0].post.id;
+      const sinceHide = contentEpoch(c.app.db);
+      await c.gql(`mutation($id: ID!) { moderate(subjectId: $id, action: HIDE, reason: "test") { sequence } }`, { id: hidden }, mod.token);
+      await waitFor(async () => contentEpoch(c.app.db) > sinceHide, 5_000, 'the hide');
+      const after = await page(c, member.token, 50);
+      expect(after.items.map((i) => i.post.id)).not.toContain(hidden);
+      expect(feedCacheStats(c.app.db).caughtUp).toBe(caughtUp + 2);
+    } finally {
+      await c.close();
+    }
   });
 });

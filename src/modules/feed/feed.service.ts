@@ -47,6 +47,8 @@ export class FeedService {
     private readonly uow: UnitOfWork,
     private readonly pubSub: AppPubSub,
     private readonly recommender: RecommenderStore | null,
+    /** How long a cached ranking may leave new posts out (`Config.feed.catchUpMs`). */
+    private readonly catchUpMs = 0,
   ) {}
 
   private get m(): EntityManager {
@@ -120,7 +122,7 @@ export class FeedService {
    * since. Anonymous and brand-new members (nothing followed or done yet) get hot posts with fresh
    * ones mixed in.
    */
-  private async forYou(viewer: Viewer | null): Promise<MemberFeed> {
+  private async forYou(viewer: Viewer | null, catchUpMs = this.catchUpMs): Promise<MemberFeed> {
     const scope = this.m.connection;
     const epoch = contentEpoch(scope);
     if (!viewer) {
@@ -135,7 +137,7 @@ export class FeedService {
     const version = await memberVersion(this.m, viewer.id);
     const key = `${this.recommender?.version ?? ''}:${version.sources}`;
     let feed = cachedFeed(scope, viewer.id, key);
-    if (feed && isBehind(feed, epoch)) feed = await this.caughtUp(viewer.id, feed, epoch);
+    if (feed && isBehind(feed, epoch)) feed = await this.caughtUp(viewer.id, feed, epoch, catchUpMs);
     let state: MemberState | null = null;
     if (!feed) {
       state = await memberState(this.m, viewer.id);
@@ -161,8 +163,13 @@ export class FeedService {
    * post shown by someone they follow, or one the recommender named coming back) rebuilds from
    * scratch, as does a change the log no longer holds. A new entry replaces the old one, so a
    * request still reading the old one is not disturbed.
+   *
+   * Other new posts wait until the ranking was merged `catchUpMs` ago: in a busy community every
+   * post leaves every member's ranking behind, and catching up on each one cost a re-merge, a new
+   * snapshot and most of a core at a post a second (`bench/feed.ts`). Taking new posts in at most
+   * every few seconds is what the anonymous feed already does; what was taken down never waits.
    */
-  private async caughtUp(viewerId: number, feed: MemberFeed, epoch: number): Promise<MemberFeed | null> {
+  private async caughtUp(viewerId: number, feed: MemberFeed, epoch: number, catchUpMs: number): Promise<MemberFeed | null> {
     const scope = this.m.connection;
     const changes = changesSince(scope, feed.epoch);
     const parts = feed.parts;
@@ -172,6 +179,7 @@ export class FeedService {
       if (c.kind === 'removed') removed.add(c.postId);
       else if (c.kind === 'shown' && ((c.topLevel && parts.state.followees.includes(c.authorId)) || parts.recommended.has(c.postId))) return null;
     }
+    if (!removed.size && Date.now() - feed.mergedAt < catchUpMs) return feed;
     const visible = (c: { postId: number }) => !removed.has(c.postId);
     const next: MemberParts = { ...parts, followedUsers: parts.followedUsers.filter(visible), collaborative: parts.collaborative.filter(visible) };
     const merged = await this.mergeParts(next, await this.contentSources(parts.state));
@@ -313,7 +321,8 @@ export class FeedService {
 
   /** The top of the viewer's FOR_YOU feed as it ranks now (feedUpdates compares successive tops). */
   async top(viewer: Viewer, n: number): Promise<FeedEntry[]> {
-    return (await this.forYou(viewer)).ranked.slice(0, n).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
+    // Live updates exist to tell of new posts, so they never wait for the catch-up interval.
+    return (await this.forYou(viewer, 0)).ranked.slice(0, n).map((r, i) => ({ postId: r.postId, reason: r.reason, rank: i + 1 }));
   }
 
   /**
