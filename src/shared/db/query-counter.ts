@@ -11,6 +11,12 @@ export interface QueryScope {
 }
 
 const scope = new AsyncLocalStorage<QueryScope>();
+/** Every statement this process has sent, in any mode: benchmarks divide it by their requests. */
+let total = 0;
+
+export function statementsSent(): number {
+  return total;
+}
 
 export function withQueryScope<T>(fn: () => T): { scope: QueryScope; result: T } {
   const s: QueryScope = { count: 0 };
@@ -25,6 +31,7 @@ export class CountingOrmLogger implements OrmLogger {
   constructor(private readonly logger: Logger) {}
 
   logQuery(query: string): void {
+    total++;
     const s = scope.getStore();
     if (s) s.count++;
     this.logger.trace({ query }, 'sql');
