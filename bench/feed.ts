@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     const body = JSON.stringify({ query: FEED });
     await load({ url: server.url, body, tokens: warmup, connections, durationSeconds: 2 });
     const fmt = (p: { n: number; p50: number; p99: number }) => `p50 ${p.p50} ms, p99 ${p.p99} ms (n=${p.n})`;
+    // The load generator runs on the same machine; what it spends is taken from the server.
+    const loadCpu = (x: FeedLoadResult) => `load generator CPU ${x.clientCpuMsPerRequest} ms/request`;
     const stats = () => ({ ...feedCacheStats(app!.db), sql: statementsSent() });
     // SQL per request counts everything the server sent meanwhile: moderation, publishing, embedding.
     const delta = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, requests: number) => `SQL statements per request ${((b.sql - a.sql) / requests).toFixed(2)}; cache ${b.hits - a.hits} hits (${b.caughtUp - a.caughtUp} caught up with new content), ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
@@ -151,12 +153,12 @@ async function main(): Promise<void> {
     const first = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: 600, maxRequests: measured.length });
     let after = stats();
     console.log(`FOR_YOU feed(first: 20) × ${connections} connections, ${posts} posts / ${users} users, ${measured.length} members with histories:`);
-    console.log(`  first pass, each member once (cold): ${first.requestsPerSecond} req/s, ${fmt(first.cold)}, errors ${first.errors}; ` +
+    console.log(`  first pass, each member once (cold): ${first.requestsPerSecond} req/s, ${fmt(first.cold)}, errors ${first.errors}; ${loadCpu(first)}; ` +
       `${delta(before, after, first.all.n)}; ${loadAvg()}`);
     before = stats();
     const r = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration });
     after = stats();
-    console.log(`  then ${duration} s rotating over them: ${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}; ` +
+    console.log(`  then ${duration} s rotating over them: ${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}; ${loadCpu(r)}; ` +
       `${delta(before, after, r.all.n)}; ${loadAvg()}`);
     // A community that keeps publishing: every published post leaves the members' cached rankings
     // behind the content epoch, to be caught up on their next request, so this is the steady state
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
     }, 1000);
     const busy = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration }).finally(() => clearInterval(publishing));
     after = stats();
-    console.log(`  then ${duration} s rotating while one post a second is published (${published} posts; cached rankings take new posts in every ${app.config.feed.catchUpMs} ms): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ` +
+    console.log(`  then ${duration} s rotating while one post a second is published (${published} posts; cached rankings take new posts in every ${app.config.feed.catchUpMs} ms): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ${loadCpu(busy)}; ` +
       `${delta(before, after, busy.all.n)}; ${loadAvg()}`);
     // The earlier form of this benchmark: one member's token for all the load.
     const one = await load({ url: server.url, body, tokens: [token], connections, durationSeconds: duration });
