@@ -100,6 +100,36 @@ describe('content cold start with the text encoder', () => {
     expect(answers.every((a) => a.get(id) === answers[0].get(id) && a.get(id)!.length > 0)).toBe(true);
   });
 
+  it('ranks an edited post by its new text once it is shown again', async () => {
+    const author = await signUp(t, 'plotter');
+    const reader = await signUp(t, 'charts');
+    const mod = await signUp(t, 'mod5', 'MODERATOR');
+    const published = (id: string) =>
+      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+    for (const p of [
+      { title: 'Change the size of a matplotlib figure', body: 'My matplotlib plots come out tiny; how do I set the figure size in inches?' },
+      { title: 'Rotate the x axis tick labels in a matplotlib plot', body: 'The date labels on my matplotlib chart overlap each other.' },
+    ]) {
+      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['plotting'] });
+      await published(id);
+      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
+    }
+    const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    const post = await createPost(t, author.token, { kind: 'QUESTION', title: 'Renew a TLS certificate with certbot', body: 'The renewal cron job fails silently.', tags: ['certificates'] });
+    await published(post);
+    expect((await read()).find((i) => i.post.id === post)?.reason).not.toBe('similar to posts you bookmarked');
+
+    const edited = await t.gql(`mutation($i: EditPostInput!) { editPost(input: $i) { id } }`,
+      { i: { id: post, title: 'Add a legend outside a matplotlib plot', body: 'The legend of my matplotlib figure covers the lines of the plot.' } }, author.token);
+    expect(edited.errors).toBeUndefined();
+    await published(post);
+    const items = await waitFor(async () => {
+      const now = await read();
+      return now.find((i) => i.post.id === post)?.reason === 'similar to posts you bookmarked' ? now : null;
+    }, 15_000, 'the edited post ranked by its new text');
+    expect(items!.find((i) => i.post.id === post)!.post.title).toBe('Add a legend outside a matplotlib plot');
+  }, 60_000);
+
   it('ranks a similar post published after a member\'s feed was cached as a ranking built afresh does, by its text', async () => {
     const author = await signUp(t, 'rustacean');
     const reader = await signUp(t, 'borrower');

@@ -205,6 +205,8 @@ async function profile(m: EntityManager, emb: PostEmbeddings, s: ContentSignals)
  */
 interface Scoring {
   version: string;
+  /** `PostEmbeddings.generation` when scored: a vector forgotten since (an edited post) voids the scores. */
+  generation: number;
   profile: Profile;
   window: WindowPost[];
   scores: Float64Array;
@@ -231,7 +233,8 @@ export async function similarContent(m: EntityManager, signals: ContentSignals):
   const version = emb?.version;
   if (!emb || !version) return [];
   const last = scorings.get(signals);
-  const reuse = last?.version === version ? last : undefined;
+  const generation = emb.generation;
+  const reuse = last?.version === version && last.generation === generation ? last : undefined;
   const [p, recent] = await Promise.all([reuse ? reuse.profile : profile(m, emb, signals), recentWindow(m)]);
   if (!p?.all) return [];
   const all = p.all;
@@ -252,7 +255,7 @@ export async function similarContent(m: EntityManager, signals: ContentSignals):
     scores[i] = score;
     if (score >= SIMILARITY_FLOOR) scored.push({ i, score });
   }
-  if (p.complete && emb.version === version) scorings.set(signals, { version, profile: p, window: recent, scores, kinds });
+  if (p.complete && emb.version === version) scorings.set(signals, { version, generation, profile: p, window: recent, scores, kinds });
   const top = scored.sort((a, b) => b.score - a.score || a.i - b.i).slice(0, LIMIT);
   const scale = Math.max(top[0]?.score ?? 0, STRONG);
   // The reason is worked out only for the posts kept: one dot product per kind of engagement.
@@ -316,22 +319,31 @@ export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: Post
       embedding = false;
     }
   };
+  const enqueue = (postId: number) => {
+    if (queued.size < MAX_QUEUED) queued.add(postId);
+    if (!embedding) void drain();
+  };
   void (async () => {
     for await (const p of pubSub.subscribe(TOPIC.POST_ADDED)) {
       invalidateRecentWindow(db);
-      if (queued.size < MAX_QUEUED) queued.add(p.postId);
-      if (!embedding) void drain();
+      enqueue(p.postId);
     }
   })();
   void (async () => {
     for await (const r of pubSub.subscribe(TOPIC.VERDICT)) {
       if (r.previousStatus !== r.newStatus && (r.previousStatus === 'PUBLISHED' || r.newStatus === 'PUBLISHED')) invalidateRecentWindow(db);
+      // Shown again after review (an edited post comes back this way): embedded ahead of the feeds.
+      if (r.newStatus === 'PUBLISHED' && r.previousStatus !== 'PUBLISHED') enqueue(r.subjectId);
     }
   })();
   void (async () => {
-    // Deleted or back in review: out of the window at once. (An edited post keeps the vector of
-    // its first text: vectors are made once per post and model.)
-    for await (const c of pubSub.subscribe(TOPIC.POST_CHANGED)) if (!c.visible) invalidateRecentWindow(db);
+    // Deleted or back in review (every edit is judged again): out of the window at once, and its
+    // vector forgotten, so an edited post is ranked by its new text when it is shown again.
+    for await (const c of pubSub.subscribe(TOPIC.POST_CHANGED)) {
+      if (c.visible) continue;
+      invalidateRecentWindow(db);
+      void emb.forget(db.manager, c.postId).catch(() => undefined); // a stale vector only costs ranking quality
+    }
   })();
 }
 

@@ -43,6 +43,8 @@ export class PostEmbeddings {
    */
   private readonly embedding = new Map<number, Promise<Map<number, Float32Array>>>();
   private cachedVersion: string | null = null;
+  /** Moves each time a vector is forgotten, so what was read or scored before can tell (`forget`). */
+  private forgotten = 0;
 
   constructor(
     private readonly embedder: TextEmbedder,
@@ -53,6 +55,10 @@ export class PostEmbeddings {
     return this.embedder.version();
   }
 
+  get generation(): number {
+    return this.forgotten;
+  }
+
   /**
    * Vectors of the given top-level posts (published or not), from the cache, then the table, then
    * the encoder; posts that cannot be embedded now (the encoder is busy or absent) are left out.
@@ -61,6 +67,7 @@ export class PostEmbeddings {
     const version = this.current();
     const out = new Map<number, Float32Array>();
     if (!version) return out;
+    const generation = this.forgotten;
     let missing: number[] = [];
     for (const id of postIds) {
       const v = this.cache.get(id);
@@ -72,7 +79,11 @@ export class PostEmbeddings {
       `SELECT post_id, vector FROM post_embeddings WHERE post_id = ANY($1) AND model = $2`,
       [missing, version],
     );
-    for (const r of stored) this.remember(out, r.post_id, fromBytes(r.vector));
+    // Rows read while a vector was being forgotten may be the old one: used, but not kept.
+    for (const r of stored) {
+      if (this.forgotten === generation) this.remember(out, r.post_id, fromBytes(r.vector));
+      else out.set(r.post_id, fromBytes(r.vector));
+    }
     missing = missing.filter((id) => !out.has(id)).slice(0, EMBED_AT_ONCE);
     if (!missing.length) return out;
     const start = missing.filter((id) => !this.embedding.has(id));
@@ -100,6 +111,18 @@ export class PostEmbeddings {
     } catch (err) {
       this.log.warn({ err, posts: postIds.length }, 'posts could not be embedded yet; they will be on first use');
     }
+  }
+
+  /**
+   * Drops a post's vector, stored and cached, so its next use embeds the text as it is then: every
+   * edit sends a post back to moderation, and it must come back ranked by what it now says.
+   * Idempotent, so every process that hears of the edit may call it. (An embedding already under
+   * way for the post when it was edited may still store the old text's vector.)
+   */
+  async forget(m: EntityManager, postId: number): Promise<void> {
+    await m.query(`DELETE FROM post_embeddings WHERE post_id = $1`, [postId]);
+    this.cache.delete(postId);
+    this.forgotten++;
   }
 
   /** A followed tag as text ("node.js" → "node js"), so it can join a member's content profile. */
