@@ -132,8 +132,9 @@ describe('cached FOR_YOU rankings', () => {
   });
 
   it('take in other new posts at most once per catch-up interval, but posts taken down at once', async () => {
-    // A third server over the same database, with a one-second interval to keep the test short.
-    const c = await startTestServer({}, { TOKEN_SECRET: secret, FEED_CATCH_UP_MS: '1000' }, { databaseUrl: a.databaseUrl });
+    // A third server over the same database, with a two-second interval (a ranking waits one to two
+    // seconds, by its own draw) to keep the test short.
+    const c = await startTestServer({}, { TOKEN_SECRET: secret, FEED_CATCH_UP_MS: '2000' }, { databaseUrl: a.databaseUrl });
     try {
       const member = await signUp(c, 'patient');
       const zig = (await c.gql(`{ tag(name: "zig") { id } }`)).data.tag.id;
@@ -145,14 +146,14 @@ describe('cached FOR_YOU rankings', () => {
       const arrived = await createPost(c, writer.token, { kind: 'QUESTION', title: 'Zig build system', body: 'build.zig basics.', tags: ['zig'] });
       await waitFor(async () => contentEpoch(c.app.db) > epoch, 5_000, 'the new post');
 
-      // Within the interval the cached ranking, and its snapshot, are served as they were.
+      // Within the first half of the interval the cached ranking, and its snapshot, are served as they were.
       const soon = await page(c, member.token, 50);
       expect(Date.now() - built).toBeLessThan(1_000);
       expect(soon.items).toEqual(before.items);
       expect(soon.pageInfo.endCursor).toBe(before.pageInfo.endCursor);
       expect(feedCacheStats(c.app.db).caughtUp).toBe(caughtUp);
 
-      await new Promise((r) => setTimeout(r, 1_000 - (Date.now() - built) + 50));
+      await new Promise((r) => setTimeout(r, 2_000 - (Date.now() - built) + 50));
       const later = await page(c, member.token, 50);
       expect(later.items.find((i) => i.post.id === arrived)?.reason).toBe('because you follow #zig');
       expect(feedCacheStats(c.app.db).caughtUp).toBe(caughtUp + 1);

@@ -1,6 +1,6 @@
-import { bumpContentEpoch, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, type MemberFeed, storeFeed, storeScores } from '../../src/modules/feed/member-cache';
+import { bumpContentEpoch, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, type MemberFeed, storeFeed, storeScores, waitsForNewPosts } from '../../src/modules/feed/member-cache';
 
-const feed = (key: string): MemberFeed => ({ key, epoch: 0, builtAt: Date.now(), mergedAt: Date.now(), parts: null, merged: [], seenKey: null, filter: null, ranked: [], snapshotId: null });
+const feed = (key: string): MemberFeed => ({ key, epoch: 0, builtAt: Date.now(), mergedAt: Date.now(), jitter: 0, parts: null, merged: [], seenKey: null, filter: null, ranked: [], snapshotId: null });
 
 describe('the per-member feed cache', () => {
   it('answers only for the same member and the same key', () => {
@@ -78,5 +78,15 @@ describe('the per-member feed cache', () => {
     expect(cachedFeed(scope, 1, 'v')).not.toBeNull();
     expect(cachedFeed(scope, 2, 'v')).toBeNull();
     expect(cachedFeed(scope, 1_001, 'v')).not.toBeNull();
+  });
+
+  it('lets a ranking leave new posts out for half to all of the catch-up interval, by its own draw', () => {
+    const now = Date.now();
+    const merged = (ago: number, jitter: number) => ({ ...feed('v1'), mergedAt: now - ago, jitter });
+    expect(waitsForNewPosts(merged(2_400, 0), 5_000, now)).toBe(true);
+    expect(waitsForNewPosts(merged(2_600, 0), 5_000, now)).toBe(false);
+    expect(waitsForNewPosts(merged(4_900, 0.99), 5_000, now)).toBe(true);
+    expect(waitsForNewPosts(merged(5_000, 0.99), 5_000, now)).toBe(false);
+    expect(waitsForNewPosts(merged(0, 0.5), 0, now)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../shared/err
 import { checkPageArgs, encodeCursor, type Page, type PageArgs } from '../../shared/pagination';
 import type { Viewer } from '../users/user.service';
 import * as candidates from './candidates';
-import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, noteCaughtUp, noteRefilter, storeFeed, storeScores } from './member-cache';
+import { type MemberFeed, type MemberParts, cachedFeed, cachedScores, changesSince, contentEpoch, isBehind, noteCaughtUp, noteRefilter, storeFeed, storeScores, waitsForNewPosts } from './member-cache';
 import { type MemberState, memberState, memberVersion, negativeSignals } from './member-state';
 import { queryPrepared } from '../../shared/db/prepared';
 import { intArrayLiteral, textArrayLiteral } from '../../shared/db/array-literal';
@@ -130,7 +130,7 @@ export class FeedService {
       const hit = cachedFeed(scope, null, key);
       if (hit) return hit;
       const merged = await this.hotAndFresh({ tags: new Map(), authors: new Map() });
-      const feed: MemberFeed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), parts: null, merged, seenKey: null, filter: null, ranked: diversify(merged), snapshotId: null };
+      const feed: MemberFeed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), jitter: Math.random(), parts: null, merged, seenKey: null, filter: null, ranked: diversify(merged), snapshotId: null };
       storeFeed(scope, null, feed);
       return feed;
     }
@@ -142,7 +142,7 @@ export class FeedService {
     if (!feed) {
       state = await memberState(this.m, viewer.id);
       const { merged, parts } = await this.merged(viewer.id, state);
-      feed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), parts, merged, seenKey: null, filter: null, ranked: [], snapshotId: null };
+      feed = { key, epoch, builtAt: Date.now(), mergedAt: Date.now(), jitter: Math.random(), parts, merged, seenKey: null, filter: null, ranked: [], snapshotId: null };
       storeFeed(scope, viewer.id, feed);
     } else if (feed.seenKey !== version.seen) noteRefilter(scope);
     if (feed.seenKey !== version.seen) {
@@ -164,10 +164,10 @@ export class FeedService {
    * scratch, as does a change the log no longer holds. A new entry replaces the old one, so a
    * request still reading the old one is not disturbed.
    *
-   * Other new posts wait until the ranking was merged `catchUpMs` ago: in a busy community every
-   * post leaves every member's ranking behind, and catching up on each one cost a re-merge, a new
-   * snapshot and most of a core at a post a second (`bench/feed.ts`). Taking new posts in at most
-   * every few seconds is what the anonymous feed already does; what was taken down never waits.
+   * Other new posts wait up to `catchUpMs` (`waitsForNewPosts`): in a busy community every post
+   * leaves every member's ranking behind, and catching up on each one cost a re-merge and a new
+   * snapshot per member and post (`bench/feed.ts`). Taking new posts in every few seconds is what
+   * the anonymous feed already does; what was taken down never waits.
    */
   private async caughtUp(viewerId: number, feed: MemberFeed, epoch: number, catchUpMs: number): Promise<MemberFeed | null> {
     const scope = this.m.connection;
@@ -179,11 +179,11 @@ export class FeedService {
       if (c.kind === 'removed') removed.add(c.postId);
       else if (c.kind === 'shown' && ((c.topLevel && parts.state.followees.includes(c.authorId)) || parts.recommended.has(c.postId))) return null;
     }
-    if (!removed.size && Date.now() - feed.mergedAt < catchUpMs) return feed;
+    if (!removed.size && waitsForNewPosts(feed, catchUpMs)) return feed;
     const visible = (c: { postId: number }) => !removed.has(c.postId);
     const next: MemberParts = { ...parts, followedUsers: parts.followedUsers.filter(visible), collaborative: parts.collaborative.filter(visible) };
     const merged = await this.mergeParts(next, await this.contentSources(parts.state));
-    const caught: MemberFeed = { ...feed, epoch, mergedAt: Date.now(), parts: next, merged, ranked: [], snapshotId: null };
+    const caught: MemberFeed = { ...feed, epoch, mergedAt: Date.now(), jitter: Math.random(), parts: next, merged, ranked: [], snapshotId: null };
     if (feed.filter) caught.ranked = diversify(applyRules(merged, { viewerId, ...feed.filter }));
     else caught.seenKey = null;
     storeFeed(scope, viewerId, caught);

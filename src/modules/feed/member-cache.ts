@@ -62,6 +62,12 @@ export interface MemberFeed {
   builtAt: number;
   /** When `merged` was last computed (built or caught up). */
   mergedAt: number;
+  /**
+   * Drawn in [0, 1) at each merge: the ranking waits between half and all of the catch-up
+   * interval for new posts (`waitsForNewPosts`), so rankings merged together do not all catch up
+   * again at the same moment.
+   */
+  jitter: number;
   /** Null for the anonymous feed, which is rebuilt instead. */
   parts: MemberParts | null;
   /** Every candidate merged and scored, before the seen filter and author diversity. */
@@ -124,6 +130,16 @@ export function bumpContentEpoch(owner: object, change: ContentChange = { kind: 
 /** Whether a cached ranking must catch up before use: content changed, or it was merged too long ago. */
 export function isBehind(feed: MemberFeed, epoch: number, now = Date.now()): boolean {
   return feed.epoch !== epoch || now - feed.mergedAt > REFRESH_MS;
+}
+
+/**
+ * Whether a ranking behind only by newly shown posts may still be served as it is: it was merged
+ * less than its share of `catchUpMs` ago. In a busy community every post leaves every ranking
+ * behind, and those merged together would otherwise catch up together, a burst of re-merges
+ * every interval that the requests arriving meanwhile wait behind.
+ */
+export function waitsForNewPosts(feed: MemberFeed, catchUpMs: number, now = Date.now()): boolean {
+  return now - feed.mergedAt < catchUpMs * (0.5 + 0.5 * feed.jitter);
 }
 
 /** The changes after `epoch`, oldest first, or null when the log no longer reaches back to it. */
