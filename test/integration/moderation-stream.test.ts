@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { createPost, signUp, startTestServer, waitFor, type TestServer } from '../support/harness';
+import { queuedVerdicts, verdictStream } from '../../src/modules/moderation/verdict-stream';
 
 let t: TestServer;
 type U = Awaited<ReturnType<typeof signUp>>;
@@ -122,3 +123,24 @@ describe('moderationVerdicts', () => {
     }
   });
 });
+
+describe('a verdict stream that reads slowly', () => {
+  it('holds at most its limit of live verdicts, and reads what it missed from the log, in order and once each', async () => {
+    const post = await createPost(t, author.token, { kind: 'QUESTION', title: 'Slow reader', body: 'Verdicts pile up.', tags: ['streams'] });
+    const stream = verdictStream({
+      m: t.app.db.manager, pubSub: t.app.pubSub.pubSub, after: null, retentionDays: 1, viewerId: mod.rowId, maxQueued: 3,
+      accept: () => true, authorize: async () => undefined, checkToken: () => undefined,
+    });
+    const first = stream.next(); // opens the stream live, then waits for a verdict
+    await waitFor(async () => queuedVerdicts(t.app.pubSub.pubSub).length > 0, 5_000, 'the stream to open');
+    const seqs = await decisions(post, 8);
+    const one = await first;
+    // Seven verdicts arrived while nobody read: the inbox kept no more than three.
+    expect(Math.max(...queuedVerdicts(t.app.pubSub.pubSub))).toBeLessThanOrEqual(3);
+    const read = [one.value!.id];
+    for (let i = 1; i < seqs.length; i++) read.push((await stream.next()).value!.id);
+    expect(read).toEqual(seqs);
+    await stream.return!();
+  });
+});
+

@@ -1,9 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import { DomainError, badInput } from '../../shared/errors';
-import { type AppPubSub, TOPIC } from '../../shared/pubsub';
+import { type AppPubSub, MAX_SUBSCRIBER_BACKLOG, TOPIC } from '../../shared/pubsub';
 import { EVENT_COLUMNS, type ModerationEventRecord, toRecord } from './event-store';
 
 const PAGE = 500;
+/** Live events held per stream; the pub/sub's own bound per subscriber (`shared/pubsub.ts`). */
+const MAX_QUEUED = MAX_SUBSCRIBER_BACKLOG;
 
 export interface StreamOptions {
   m: EntityManager;
@@ -20,6 +22,8 @@ export interface StreamOptions {
   viewerId: number;
   /** The transport's synchronous delivery for live events (RequestContext.push), when it has one. */
   push?: (r: ModerationEventRecord) => boolean;
+  /** Most live events held for this stream before it reads them from the event log instead. */
+  maxQueued?: number;
 }
 
 function parseCursor(after: string): bigint {
@@ -48,10 +52,17 @@ async function checkRetention(m: EntityManager, cursor: bigint, retentionDays: n
   }
 }
 
-/** One subscriber's inbox: the hub pushes into it synchronously; its stream drains it. */
+/**
+ * One subscriber's inbox: the hub pushes into it synchronously; its stream drains it. A stream that
+ * reads more slowly than verdicts arrive does not hold them all: past `maxQueued` the inbox is
+ * emptied and the stream pages what it missed from the event log, which holds every event anyway.
+ */
 interface Inbox {
   viewerId: number;
   events: ModerationEventRecord[];
+  maxQueued: number;
+  /** Set when queued events were dropped: the stream resumes from the log after this id. */
+  resumeAfter: bigint | null;
   accountChanged: boolean;
   wake: (() => void) | null;
   /** Set while the stream waits with nothing queued: takes an event synchronously, or declines. */
@@ -71,6 +82,10 @@ class VerdictHub {
       let id: bigint | undefined; // parsed once per event, not once per open stream
       for (const box of this.inboxes) {
         if (box.direct && !box.events.length && !box.accountChanged && box.direct(r, (id ??= BigInt(r.id)))) continue;
+        if (box.events.length >= box.maxQueued) {
+          box.resumeAfter ??= BigInt(box.events[0].id) - 1n;
+          box.events.length = 0;
+        }
         box.events.push(r);
         box.wake?.();
       }
@@ -89,8 +104,8 @@ class VerdictHub {
     for await (const value of source) deliver(value);
   }
 
-  open(viewerId: number): Inbox {
-    const box: Inbox = { viewerId, events: [], accountChanged: false, wake: null, direct: null };
+  open(viewerId: number, maxQueued: number): Inbox {
+    const box: Inbox = { viewerId, events: [], maxQueued, resumeAfter: null, accountChanged: false, wake: null, direct: null };
     this.inboxes.add(box);
     return box;
   }
@@ -98,6 +113,15 @@ class VerdictHub {
   close(box: Inbox): void {
     this.inboxes.delete(box);
   }
+
+  queued(): number[] {
+    return [...this.inboxes].map((box) => box.events.length);
+  }
+}
+
+/** Live events waiting in each open verdict stream of this process (for metrics and tests). */
+export function queuedVerdicts(pubSub: AppPubSub): number[] {
+  return hubs.get(pubSub)?.queued() ?? [];
 }
 
 const hubs = new WeakMap<AppPubSub, VerdictHub>();
@@ -184,6 +208,14 @@ class VerdictStream implements AsyncIterableIterator<ModerationEventRecord> {
       box.accountChanged = false;
       return this.o.authorize();
     }
+    if (box.resumeAfter !== null) {
+      // Fell behind and the inbox was emptied: read the log from the last event sent (or from
+      // before the first one dropped, for a stream that has sent none), then go live again.
+      this.last ??= box.resumeAfter;
+      box.resumeAfter = null;
+      this.phase = 'backfill';
+      return this.backfillPage();
+    }
     while (box.events.length) {
       const r = box.events[0];
       const id = BigInt(r.id);
@@ -204,7 +236,7 @@ class VerdictStream implements AsyncIterableIterator<ModerationEventRecord> {
   private async start(): Promise<void> {
     await this.o.authorize();
     this.hub = hubFor(this.o.pubSub);
-    this.box = this.hub.open(this.o.viewerId); // receives events from now on, before the backfill reads
+    this.box = this.hub.open(this.o.viewerId, this.o.maxQueued ?? MAX_QUEUED); // receives events from now on, before the backfill reads
     if (this.finished) return this.hub.close(this.box); // returned while authorizing
     if (this.o.after === null) {
       this.phase = 'live';
