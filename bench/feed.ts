@@ -21,6 +21,7 @@ import { startServer, type RunningServer } from '../src/server/http';
 import { freshDatabase } from './support/fresh-database';
 import type { FeedLoadJob, FeedLoadResult } from './support/feed-load';
 import { generateCommunity } from './support/synthetic-community';
+import { backendCpuMs, backendCpuUsed } from './support/peer-pg-cpu';
 
 const USAGE = 'Usage: npm run bench:feed -- [--users N] [--posts N] [--duration S] [--connections N] [--members N] [--catch-up-ms MS]';
 const FEED = `query Feed { feed(mode: FOR_YOU, first: 20) { edges { node { rank reason post { id title author { handle } tags { name } score } } } } }`;
@@ -143,27 +144,35 @@ async function main(): Promise<void> {
     const fmt = (p: { n: number; p50: number; p99: number }) => `p50 ${p.p50} ms, p99 ${p.p99} ms (n=${p.n})`;
     // The load generator runs on the same machine; what it spends is taken from the server.
     const loadCpu = (x: FeedLoadResult) => `load generator CPU ${x.clientCpuMsPerRequest} ms/request`;
-    const stats = () => ({ ...feedCacheStats(app!.db), sql: statementsSent() });
+    // CPU per request is steadier than latency on a shared machine: the server process (its pool
+    // workers included) and the database's backends, read around each phase.
+    const stats = async () => ({ ...feedCacheStats(app!.db), sql: statementsSent(), cpu: process.cpuUsage(), pg: await backendCpuMs(app!.db) });
     // SQL per request counts everything the server sent meanwhile: moderation, publishing, embedding.
-    const delta = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, requests: number) => `SQL statements per request ${((b.sql - a.sql) / requests).toFixed(2)}; cache ${b.hits - a.hits} hits (${b.caughtUp - a.caughtUp} caught up with new content), ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
+    type Stats = Awaited<ReturnType<typeof stats>>;
+    const cpuPer = (a: Stats, b: Stats, requests: number) => {
+      const server = (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000 / requests;
+      const pg = backendCpuUsed(a.pg, b.pg);
+      return `CPU per request: server ${server.toFixed(2)} ms, PostgreSQL ${pg === null ? 'unknown' : `${(pg / requests).toFixed(2)} ms`}`;
+    };
+    const delta = (a: Stats, b: Stats, requests: number) => `${cpuPer(a, b, requests)}; SQL statements per request ${((b.sql - a.sql) / requests).toFixed(2)}; cache ${b.hits - a.hits} hits (${b.caughtUp - a.caughtUp} caught up with new content), ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
     const loadAvg = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`;
     // The first pass asks for each member's feed once, all cold; the steady state then rotates
     // over the same members, whose rankings stay cached for the run (it is shorter than their TTL).
-    let before = stats();
+    let before = await stats();
     const first = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: 600, maxRequests: measured.length });
-    let after = stats();
+    let after = await stats();
     console.log(`FOR_YOU feed(first: 20) × ${connections} connections, ${posts} posts / ${users} users, ${measured.length} members with histories:`);
     console.log(`  first pass, each member once (cold): ${first.requestsPerSecond} req/s, ${fmt(first.cold)}, errors ${first.errors}; ${loadCpu(first)}; ` +
       `${delta(before, after, first.all.n)}; ${loadAvg()}`);
-    before = stats();
+    before = await stats();
     const r = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration });
-    after = stats();
+    after = await stats();
     console.log(`  then ${duration} s rotating over them: ${r.requestsPerSecond} req/s, ${fmt(r.all)}, errors ${r.errors}; ${loadCpu(r)}; ` +
       `${delta(before, after, r.all.n)}; ${loadAvg()}`);
     // A community that keeps publishing: every published post leaves the members' cached rankings
     // behind the content epoch, to be caught up on their next request, so this is the steady state
     // of a busy site.
-    before = stats();
+    before = await stats();
     let published = 0;
     const publishing = setInterval(() => {
       void gql(server!.url, `mutation($input: CreatePostInput!) { createPost(input: $input) { id } }`,
@@ -171,12 +180,14 @@ async function main(): Promise<void> {
         .then(() => published++, () => undefined);
     }, 1000);
     const busy = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration }).finally(() => clearInterval(publishing));
-    after = stats();
+    after = await stats();
     console.log(`  then ${duration} s rotating while one post a second is published (${published} posts; cached rankings take new posts in every ${app.config.feed.catchUpMs} ms): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ${loadCpu(busy)}; ` +
       `${delta(before, after, busy.all.n)}; ${loadAvg()}`);
     // The earlier form of this benchmark: one member's token for all the load.
+    before = await stats();
     const one = await load({ url: server.url, body, tokens: [token], connections, durationSeconds: duration });
-    console.log(`  one member for all the load (bench_reader): ${one.requestsPerSecond} req/s, ${fmt(one.all)}, errors ${one.errors}`);
+    after = await stats();
+    console.log(`  one member for all the load (bench_reader): ${one.requestsPerSecond} req/s, ${fmt(one.all)}, errors ${one.errors}; ${cpuPer(before, after, one.all.n)}`);
 
     // Bookmark → feedUpdates: from sending the mutation to the update arriving over the WebSocket.
     const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });

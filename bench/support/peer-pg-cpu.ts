@@ -5,12 +5,16 @@ import type { DataSource } from 'typeorm';
 const TICKS_PER_SECOND = 100;
 
 /**
- * CPU time of the PostgreSQL backends serving one server (by `application_name`), read from /proc:
+ * CPU time of the PostgreSQL backends serving one server (by `application_name`, or all of its
+ * database's), read from /proc:
  * a server that has the database do more of the work looks cheaper by its own CPU alone, so the
  * bench counts both. Null when the backends' /proc entries are not readable (a remote database).
  */
-export async function backendCpuMs(db: DataSource, applicationName: string): Promise<Map<number, number> | null> {
-  const rows: Array<{ pid: number }> = await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
+export async function backendCpuMs(db: DataSource, applicationName?: string): Promise<Map<number, number> | null> {
+  // Without a name: every backend of the server's database (a bench with one server per database).
+  const rows: Array<{ pid: number }> = applicationName === undefined
+    ? await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+    : await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
   const cpu = new Map<number, number>();
   for (const { pid } of rows) {
     try {
