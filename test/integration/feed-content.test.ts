@@ -20,13 +20,27 @@ const BOOKMARKED = [
 const SIMILAR = { title: 'Joining pandas DataFrames on an index column', body: 'How can I combine two DataFrames whose index holds the same keys, keeping the columns of both?' };
 const UNRELATED = { title: 'Configure an nginx reverse proxy for a WebSocket server', body: 'The upgrade headers are lost when nginx forwards connections to my backend.' };
 
+/** Waits until moderation has published a post, read as a moderator (who sees every status). */
+function publishedAs(t: TestServer, modToken: string) {
+  return (id: string) =>
+    waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, modToken)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+}
+
+/** Questions with one tag, each published and then bookmarked by the reader. */
+async function bookmarkPublished(t: TestServer, authorToken: string, readerToken: string, published: (id: string) => Promise<unknown>, tag: string, posts: Array<{ title: string; body: string }>) {
+  for (const p of posts) {
+    const id = await createPost(t, authorToken, { kind: 'QUESTION', ...p, tags: [tag] });
+    await published(id);
+    await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, readerToken);
+  }
+}
+
 async function scenario(t: TestServer, moderated: boolean) {
   const author = await signUp(t, 'analyst');
   const newcomer = await signUp(t, 'newcomer');
   const reader = await signUp(t, 'reader');
   const mod = await signUp(t, 'mod', 'MODERATOR');
-  const published = (id: string) =>
-    waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+  const published = publishedAs(t, mod.token);
   const bookmarked: string[] = [];
   for (const p of BOOKMARKED) bookmarked.push(await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['dataframes'] }));
   if (moderated) for (const id of bookmarked) await published(id);
@@ -71,8 +85,7 @@ describe('content cold start with the text encoder', () => {
     const fan = await signUp(t, 'pandasfan');
     const writer = await signUp(t, 'writer');
     const mod = await signUp(t, 'mod2', 'MODERATOR');
-    const published = (id: string) =>
-      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
+    const published = publishedAs(t, mod.token);
     const tagged = await createPost(t, writer.token, { kind: 'QUESTION', title: 'Reading a CSV file', body: 'Which reader handles quoted fields?', tags: ['pandas'] });
     await published(tagged);
     const tagId = (await t.gql(`{ tag(name: "pandas") { id } }`)).data.tag.id;
@@ -104,16 +117,11 @@ describe('content cold start with the text encoder', () => {
     const author = await signUp(t, 'plotter');
     const reader = await signUp(t, 'charts');
     const mod = await signUp(t, 'mod5', 'MODERATOR');
-    const published = (id: string) =>
-      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
-    for (const p of [
+    const published = publishedAs(t, mod.token);
+    await bookmarkPublished(t, author.token, reader.token, published, 'plotting', [
       { title: 'Change the size of a matplotlib figure', body: 'My matplotlib plots come out tiny; how do I set the figure size in inches?' },
       { title: 'Rotate the x axis tick labels in a matplotlib plot', body: 'The date labels on my matplotlib chart overlap each other.' },
-    ]) {
-      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['plotting'] });
-      await published(id);
-      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
-    }
+    ]);
     const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
     const post = await createPost(t, author.token, { kind: 'QUESTION', title: 'Renew a TLS certificate with certbot', body: 'The renewal cron job fails silently.', tags: ['certificates'] });
     await published(post);
@@ -134,16 +142,11 @@ describe('content cold start with the text encoder', () => {
     const author = await signUp(t, 'rustacean');
     const reader = await signUp(t, 'borrower');
     const mod = await signUp(t, 'mod4', 'MODERATOR');
-    const published = (id: string) =>
-      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
-    for (const p of [
+    const published = publishedAs(t, mod.token);
+    await bookmarkPublished(t, author.token, reader.token, published, 'ownership', [
       { title: 'Why does the borrow checker reject my mutable reference?', body: 'I borrow a vector mutably twice in one scope and rustc refuses to compile it.' },
       { title: 'Lifetime of a reference returned from a Rust function', body: 'The compiler says my borrowed value does not live long enough.' },
-    ]) {
-      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['ownership'] });
-      await published(id);
-      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
-    }
+    ]);
     const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
     await read();
     const caughtUp = feedCacheStats(t.app.db).caughtUp;
@@ -172,16 +175,11 @@ describe('content cold start in live feed updates', () => {
     const author = await signUp(t, 'patterns');
     const reader = await signUp(t, 'matcher');
     const mod = await signUp(t, 'mod3', 'MODERATOR');
-    const published = (id: string) =>
-      waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, mod.token)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
-    for (const p of [
+    const published = publishedAs(t, mod.token);
+    await bookmarkPublished(t, author.token, reader.token, published, 'validation', [
       { title: 'Regular expression to match an email address', body: 'My regex accepts addresses without a domain.' },
       { title: 'Regex lookahead to require a digit in a password', body: 'The regular expression should fail without a number.' },
-    ]) {
-      const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: ['validation'] });
-      await published(id);
-      await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
-    }
+    ]);
     const events: Array<{ data: { feedUpdates: { changed: Item[] } } }> = [];
     t.ws(reader.token).subscribe(
       { query: `subscription { feedUpdates { changed { reason post { id title } } } }` },
