@@ -26,14 +26,52 @@ export interface FeedUpdateOptions {
  * Re-ranks the member's top of feed when something that could change it happens — a post is
  * published, the member acts, moderation takes something down — and emits only real changes.
  * Triggers arriving during the interval are coalesced into the next re-rank.
+ *
+ * Ending the subscription takes effect at once: an async generator parked on its next trigger
+ * would only run its `finally` when one arrived, keeping the member's pub/sub subscriptions open
+ * and ranking their feed once more for nobody. So `return()` wakes it, and it ends there.
  */
-export async function* feedUpdates(o: FeedUpdateOptions): AsyncGenerator<FeedUpdate> {
+export function feedUpdates(o: FeedUpdateOptions): AsyncIterableIterator<FeedUpdate> {
+  const control: Control = { closed: false, wake: null };
+  const updates = run(o, control);
+  return {
+    next: () => updates.next(),
+    return: (value?: unknown) => {
+      control.closed = true;
+      control.wake?.();
+      return updates.return(value as undefined);
+    },
+    throw: (err?: unknown) => updates.throw(err),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+interface Control {
+  closed: boolean;
+  /** Resolves the wait the generator is parked on (a trigger, or the interval), if any. */
+  wake: (() => void) | null;
+}
+
+async function* run(o: FeedUpdateOptions, control: Control): AsyncGenerator<FeedUpdate> {
   const pending = new Set<UpdateReason>();
-  let wake: (() => void) | null = null;
   const trigger = (reason: UpdateReason) => {
     pending.add(reason);
-    wake?.();
+    if (control.wake && !timer) control.wake();
   };
+  let timer: NodeJS.Timeout | null = null;
+  /** Parks until woken (a trigger, or closing), or until `ms` pass when given. */
+  const park = (ms?: number) =>
+    new Promise<void>((resolve) => {
+      control.wake = () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        control.wake = null;
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(control.wake, ms);
+    });
   const sources = [
     { it: o.pubSub.subscribe(TOPIC.POST_ADDED)[Symbol.asyncIterator](), on: () => trigger('NEW_CONTENT') },
     { it: o.pubSub.subscribe(TOPIC.FEED_SIGNAL)[Symbol.asyncIterator](), on: (p: { userId: number }) => p.userId === o.viewerId && trigger('YOUR_ACTIVITY') },
@@ -49,11 +87,11 @@ export async function* feedUpdates(o: FeedUpdateOptions): AsyncGenerator<FeedUpd
   try {
     let current = await o.computeTop();
     let lastRun = 0;
-    for (;;) {
-      if (!pending.size) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
+    while (!control.closed) {
+      if (!pending.size) await park();
       const wait = lastRun + o.intervalMs - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0 && !control.closed) await park(wait);
+      if (control.closed) break;
       const reasons = [...pending];
       pending.clear();
       lastRun = Date.now();
@@ -67,6 +105,7 @@ export async function* feedUpdates(o: FeedUpdateOptions): AsyncGenerator<FeedUpd
       if (changed.length || removed.length) yield { reasons, changed, removed, top: next };
     }
   } finally {
+    if (timer) clearTimeout(timer);
     await Promise.allSettled(sources.map(({ it }) => it.return?.()));
     await Promise.allSettled(pumps);
   }
