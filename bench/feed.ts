@@ -147,13 +147,13 @@ async function main(): Promise<void> {
     // CPU per request is steadier than latency on a shared machine: the server process (its pool
     // workers included) and the database's backends, read around each phase.
     const stats = async () => ({ ...feedCacheStats(app!.db), sql: statementsSent(), cpu: process.cpuUsage(), pg: await backendCpuMs(app!.db) });
-    // SQL per request counts everything the server sent meanwhile: moderation, publishing, embedding.
     type Stats = Awaited<ReturnType<typeof stats>>;
     const cpuPer = (a: Stats, b: Stats, requests: number) => {
       const server = (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000 / requests;
       const pg = backendCpuUsed(a.pg, b.pg);
       return `CPU per request: server ${server.toFixed(2)} ms, PostgreSQL ${pg === null ? 'unknown' : `${(pg / requests).toFixed(2)} ms`}`;
     };
+    // SQL per request counts everything the server sent meanwhile: moderation, publishing, embedding.
     const delta = (a: Stats, b: Stats, requests: number) => `${cpuPer(a, b, requests)}; SQL statements per request ${((b.sql - a.sql) / requests).toFixed(2)}; cache ${b.hits - a.hits} hits (${b.caughtUp - a.caughtUp} caught up with new content), ${b.misses - a.misses} misses, ${b.refilters - a.refilters} re-filters`;
     const loadAvg = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`;
     // The first pass asks for each member's feed once, all cold; the steady state then rotates
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     }, 1000);
     const busy = await load({ url: server.url, body, tokens: measured, connections, durationSeconds: duration }).finally(() => clearInterval(publishing));
     after = await stats();
-    console.log(`  then ${duration} s rotating while one post a second is published (${published} posts; cached rankings take new posts in every ${app.config.feed.catchUpMs} ms): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ${loadCpu(busy)}; ` +
+    console.log(`  then ${duration} s rotating while one post a second is published (${published} posts; cached rankings take new posts in within ${app.config.feed.catchUpMs} ms): ${busy.requestsPerSecond} req/s, ${fmt(busy.all)}, errors ${busy.errors}; ${loadCpu(busy)}; ` +
       `${delta(before, after, busy.all.n)}; ${loadAvg()}`);
     // The earlier form of this benchmark: one member's token for all the load.
     before = await stats();
