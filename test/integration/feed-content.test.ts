@@ -20,6 +20,11 @@ const BOOKMARKED = [
 const SIMILAR = { title: 'Joining pandas DataFrames on an index column', body: 'How can I combine two DataFrames whose index holds the same keys, keeping the columns of both?' };
 const UNRELATED = { title: 'Configure an nginx reverse proxy for a WebSocket server', body: 'The upgrade headers are lost when nginx forwards connections to my backend.' };
 
+/** The member's FOR_YOU items, first 50. */
+async function forYou(t: TestServer, token: string): Promise<Item[]> {
+  return (await t.gql(FEED, {}, token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+}
+
 /** Waits until moderation has published a post, read as a moderator (who sees every status). */
 function publishedAs(t: TestServer, modToken: string) {
   return (id: string) =>
@@ -92,7 +97,7 @@ describe('content cold start with the text encoder', () => {
     expect((await t.gql(`mutation($id: ID!) { follow(id: $id) { following } }`, { id: tagId }, fan.token)).errors).toBeUndefined();
     const fresh = await createPost(t, writer.token, { kind: 'QUESTION', title: 'Pivot a pandas DataFrame from long to wide', body: 'Each row holds one measurement per date.', tags: ['reshaping'] });
     await published(fresh);
-    const items = (await t.gql(FEED, {}, fan.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    const items = await forYou(t, fan.token);
     expect(items.find((i) => i.post.id === fresh)?.reason).toBe('about topics you follow');
   }, 60_000);
 
@@ -122,7 +127,7 @@ describe('content cold start with the text encoder', () => {
       { title: 'Change the size of a matplotlib figure', body: 'My matplotlib plots come out tiny; how do I set the figure size in inches?' },
       { title: 'Rotate the x axis tick labels in a matplotlib plot', body: 'The date labels on my matplotlib chart overlap each other.' },
     ]);
-    const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    const read = () => forYou(t, reader.token);
     const post = await createPost(t, author.token, { kind: 'QUESTION', title: 'Renew a TLS certificate with certbot', body: 'The renewal cron job fails silently.', tags: ['certificates'] });
     await published(post);
     expect((await read()).find((i) => i.post.id === post)?.reason).not.toBe('similar to posts you bookmarked');
@@ -147,7 +152,7 @@ describe('content cold start with the text encoder', () => {
       { title: 'Why does the borrow checker reject my mutable reference?', body: 'I borrow a vector mutably twice in one scope and rustc refuses to compile it.' },
       { title: 'Lifetime of a reference returned from a Rust function', body: 'The compiler says my borrowed value does not live long enough.' },
     ]);
-    const read = async () => (await t.gql(FEED, {}, reader.token)).data.feed.edges.map((e: { node: Item }) => e.node) as Item[];
+    const read = () => forYou(t, reader.token);
     await read();
     const caughtUp = feedCacheStats(t.app.db).caughtUp;
     const later = await createPost(t, author.token, { kind: 'QUESTION', title: 'Borrowing a struct field mutably while iterating', body: 'rustc says I cannot borrow self as mutable because it is also borrowed.', tags: ['iterators'] });
