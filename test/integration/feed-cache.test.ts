@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPost, signUp, startTestServer, waitFor, type TestServer } from '../support/harness';
 import { bumpContentEpoch, contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
+import { memberVersion } from '../../src/modules/feed/member-state';
 
 // Two servers over one database with one token secret: two processes behind a load balancer, each
 // with its own cached rankings and, without Redis, no events from the other.
@@ -63,6 +64,46 @@ describe('cached FOR_YOU rankings', () => {
     expect(followed.data.follow.following).toBe(true);
     const after = await page(a, member.token);
     expect(after.items.filter((i) => i.reason === 'because you follow #elixir').map((i) => i.post.title).sort()).toEqual(['Elixir releases', 'Elixir supervisors']);
+  });
+
+  it('count every change to what a member\'s feed reads, whoever writes it, and nothing else', async () => {
+    const member = await signUp(a, 'counted');
+    const other = await signUp(a, 'followed');
+    const version = () => memberVersion(a.app.db.manager, member.rowId);
+    const [post] = await a.app.db.query(`SELECT id FROM posts WHERE title = 'Go generics'`);
+    const [tag] = await a.app.db.query(`SELECT id FROM tags WHERE name = 'go'`);
+    // Written as a console session or an import would: straight to the tables, through no server.
+    const changes: Array<[string, string, unknown[]]> = [
+      ['bookmark', `INSERT INTO bookmarks (user_id, post_id) VALUES ($1, $2)`, [member.rowId, post.id]],
+      ['un-bookmark', `DELETE FROM bookmarks WHERE user_id = $1 AND post_id = $2`, [member.rowId, post.id]],
+      ['vote', `INSERT INTO votes (user_id, post_id, value) VALUES ($1, $2, 1)`, [member.rowId, post.id]],
+      ['change the vote', `UPDATE votes SET value = -1 WHERE user_id = $1 AND post_id = $2`, [member.rowId, post.id]],
+      ['follow a member', `INSERT INTO user_follows (follower_id, followee_id) VALUES ($1, $2)`, [member.rowId, other.rowId]],
+      ['follow a tag', `INSERT INTO tag_follows (user_id, tag_id) VALUES ($1, $2)`, [member.rowId, tag.id]],
+      ['dismiss', `INSERT INTO feed_dismissals (user_id, post_id, reason) VALUES ($1, $2, 'OFF_TOPIC')`, [member.rowId, post.id]],
+    ];
+    for (const [what, sql, params] of changes) {
+      const before = await version();
+      await a.app.db.query(sql, params);
+      const after = await version();
+      expect({ what, moved: after.sources !== before.sources, seenKept: after.seen === before.seen }).toEqual({ what, moved: true, seenKept: true });
+    }
+    let before = await version();
+    const [{ id: own }] = await a.app.db.query(`INSERT INTO posts (kind, author_id, title, body, status) VALUES ('QUESTION', $1, 'Mine', 'Body.', 'PUBLISHED') RETURNING id`, [member.rowId]);
+    expect((await version()).sources).not.toBe(before.sources);
+    before = await version();
+    await a.app.db.query(`UPDATE posts SET deleted_at = now() WHERE id = $1`, [own]);
+    expect((await version()).sources).not.toBe(before.sources);
+
+    // Seen posts move only their own counter; someone else's vote and an edit of the member's post move neither.
+    before = await version();
+    await a.app.db.query(`INSERT INTO feed_seen (user_id, post_id) VALUES ($1, $2)`, [member.rowId, post.id]);
+    const seen = await version();
+    expect(seen.sources).toBe(before.sources);
+    expect(seen.seen).not.toBe(before.seen);
+    await a.app.db.query(`INSERT INTO votes (user_id, post_id, value) VALUES ($1, $2, 1)`, [other.rowId, own]);
+    await a.app.db.query(`UPDATE posts SET title = 'Mine, edited', score = score + 1 WHERE id = $1`, [own]);
+    expect(await version()).toEqual(seen);
   });
 
   it('drop a post that moderation takes down, keeping the page full', async () => {

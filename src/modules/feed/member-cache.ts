@@ -7,7 +7,7 @@ import type { MemberState } from './member-state';
  * feedUpdates re-rank or a reload usually finds nothing changed, and then costs one state read.
  *
  * An entry is used only while all of these hold:
- * - the member's state digest is the one it was built from (`member-state.ts`): any vote,
+ * - the member's state version is the one it was built from (`member-state.ts`): any vote,
  *   bookmark, follow, post or dismissal of theirs, from any process, misses at once;
  * - it was built less than `REBUILD_MS` ago, which bounds what no event reports (a member's own
  *   lists are otherwise only ever trimmed).

@@ -25,11 +25,12 @@ export interface MemberState {
 }
 
 /**
- * A cheap fingerprint of the member's state, read on every FOR_YOU request to key their cached
- * feed (`member-cache.ts`): per table of theirs, the row count, the sum of ids and the newest
- * timestamp, so an insert, a delete or a changed vote moves it. Because it is read from the rows,
- * a vote or a follow made through any server process changes it, and the very next feed request
- * ranks afresh; status changes of posts are content events and move the content epoch instead.
+ * The version of the member's state, read on every FOR_YOU request to key their cached feed
+ * (`member-cache.ts`): counters that triggers move in the same transaction as any change to what
+ * the member follows, bookmarked, voted, wrote, dismissed or saw (migration
+ * `MemberFeedVersions`). Because they live in the database, a vote or a follow made through any
+ * server process moves them, and the very next feed request ranks afresh; status changes of
+ * posts are content events and move the content epoch instead.
  */
 export interface MemberVersion {
   /** What the candidate sources and the merge read (all but seen posts). */
@@ -38,19 +39,11 @@ export interface MemberVersion {
   seen: string;
 }
 
-const fingerprint = (table: string, owner: string, id: string, at = 'created_at', where = '') =>
-  `(SELECT count(*) || ':' || coalesce(sum(${id}), 0) || ':' || coalesce(max(${at})::text, '') FROM ${table} WHERE ${owner} = $1${where})`;
-
 export async function memberVersion(m: EntityManager, userId: number): Promise<MemberVersion> {
   const [row] = await queryPrepared<MemberVersion[]>(m, 'feed_member_version',
-    `SELECT concat_ws('|', ${fingerprint('bookmarks', 'user_id', 'post_id')}, ${fingerprint('votes', 'user_id', 'post_id * value')},
-              ${fingerprint('user_follows', 'follower_id', 'followee_id')}, ${fingerprint('tag_follows', 'user_id', 'tag_id')},
-              ${fingerprint('posts', 'author_id', 'id', 'created_at', ' AND deleted_at IS NULL')},
-              ${fingerprint('feed_dismissals', 'user_id', 'post_id')}) AS sources,
-            ${fingerprint('feed_seen', 'user_id', 'post_id', 'seen_at')} AS seen`,
-    [userId],
-  );
-  return row;
+    `SELECT sources::text AS sources, seen::text AS seen FROM member_feed_versions WHERE user_id = $1`, [userId]);
+  // No row yet: the member has changed nothing since the counters were introduced.
+  return row ?? { sources: '0', seen: '0' };
 }
 
 export async function memberState(m: EntityManager, userId: number): Promise<MemberState> {
