@@ -12,8 +12,11 @@ const TICKS_PER_SECOND = 100;
  */
 export async function backendCpuMs(db: DataSource, applicationName?: string): Promise<Map<number, number> | null> {
   // Without a name: every backend of the server's database (a bench with one server per database).
+  // The backend running this query is counted too: which pooled connection runs it changes from
+  // one reading to the next, and leaving it out made a connection that sat out the first reading
+  // count its whole lifetime (the data generation's, tens of seconds) as used in between.
   const rows: Array<{ pid: number }> = applicationName === undefined
-    ? await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+    ? await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
     : await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
   const cpu = new Map<number, number>();
   for (const { pid } of rows) {
