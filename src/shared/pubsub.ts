@@ -28,8 +28,12 @@ export interface Topics {
    * per-tag lists it was or will be in.
    */
   POST_CHANGED: [{ postId: number; authorId: number; visible: boolean; tags: string[] }];
-  /** A moderation event (automatic or human), whole: every subscriber renders it without a query. */
-  VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord];
+  /**
+   * A moderation event (automatic or human), whole: every subscriber renders it without a query.
+   * `firstPublication` marks the event that made a post visible for the first time: `POST_ADDED`
+   * follows it with the post's tags, so feeds take the post in from that one.
+   */
+  VERDICT: [import('../modules/moderation/event-store').ModerationEventRecord & { firstPublication?: true }];
   /** A user's role or standing changed: their open subscriptions re-check authorization. */
   USER_CHANGED: [{ userId: number }];
   /** A member did something that moves their own feed (vote, bookmark, follow, dismiss). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createPost, signUp, startTestServer, waitFor, type TestServer } from '../support/harness';
-import { bumpContentEpoch, contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
+import { createPost, signUp, startModeratedServer, startTestServer, waitFor, type TestServer } from '../support/harness';
+import { bumpContentEpoch, changesSince, contentEpoch, feedCacheStats } from '../../src/modules/feed/member-cache';
+import { expectGlobalId } from '../../src/shared/global-id';
 import { memberVersion } from '../../src/modules/feed/member-state';
 
 // Two servers over one database with one token secret: two processes behind a load balancer, each
@@ -105,6 +106,22 @@ describe('cached FOR_YOU rankings', () => {
     await a.app.db.query(`UPDATE posts SET title = 'Mine, edited', score = score + 1 WHERE id = $1`, [own]);
     expect(await version()).toEqual(seen);
   });
+
+  it('take in a newly published post once, from its announcement, not again from the verdict that published it', async () => {
+    const c = await startModeratedServer({ TOKEN_SECRET: secret }, { databaseUrl: a.databaseUrl });
+    try {
+      const author = await signUp(c, 'announcer');
+      const epoch = contentEpoch(c.app.db);
+      const id = expectGlobalId(await createPost(c, author.token, { kind: 'QUESTION', title: 'Lifetimes in Rust structs', body: 'When does a struct need a lifetime parameter?', tags: ['rust'] }), 'Post');
+      const logged = () => (changesSince(c.app.db, epoch) ?? []).filter((ch) => ch.kind !== 'reset' && ch.postId === id);
+      await waitFor(async () => logged().length > 0, 20_000, 'the publication');
+      // The verdict and the announcement are published together once the decision commits.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(logged()).toEqual([{ kind: 'shown', postId: id, authorId: author.rowId, topLevel: true }]);
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
 
   it('drop a post that moderation takes down, keeping the page full', async () => {
     const member = await signUp(a, 'watcher');

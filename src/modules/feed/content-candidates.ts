@@ -331,6 +331,7 @@ export function watchPublishedPosts(pubSub: AppPubSub, db: DataSource, emb: Post
   })();
   void (async () => {
     for await (const r of pubSub.subscribe(TOPIC.VERDICT)) {
+      if (r.firstPublication) continue; // its POST_ADDED follows
       if (r.previousStatus !== r.newStatus && (r.previousStatus === 'PUBLISHED' || r.newStatus === 'PUBLISHED')) invalidateRecentWindow(db);
       // Shown again after review (an edited post comes back this way): embedded ahead of the feeds.
       if (r.newStatus === 'PUBLISHED' && r.previousStatus !== 'PUBLISHED') enqueue(r.subjectId);

@@ -43,10 +43,13 @@ export function watchFeedContent(pubSub: AppPubSub, db: DataSource): void {
   void (async () => {
     for await (const r of pubSub.subscribe(TOPIC.VERDICT)) {
       if (r.previousStatus === r.newStatus || (r.previousStatus !== 'PUBLISHED' && r.newStatus !== 'PUBLISHED')) continue;
+      // A first publication is taken in from the POST_ADDED that follows it: handling both
+      // reloaded every shared list twice per new post, and logged it twice.
+      if (r.firstPublication) continue;
       invalidateSharedLists(db);
       // A post taken down leaves the lists holding it. One shown again after an edit returns to
-      // its tags' lists; one first published is announced with its tags (POST_ADDED); only one
-      // coming back from HIDDEN or REMOVED may belong to lists refreshed without it, tags unknown.
+      // its tags' lists; only one coming back from HIDDEN or REMOVED may belong to lists refreshed
+      // without it, tags unknown.
       const reviewed = r.newStatus === 'PUBLISHED' ? inReview.get(r.subjectId) : undefined;
       inReview.delete(r.subjectId);
       const cameBack = r.newStatus === 'PUBLISHED' && (r.previousStatus === 'HIDDEN' || r.previousStatus === 'REMOVED');

@@ -7,7 +7,11 @@ import type { ModerationEventRecord } from './event-store';
 export function decisionPublisher(pubSub: AppPubSub, db: DataSource | EntityManager) {
   const m = 'manager' in db ? db.manager : db;
   return async (records: ModerationEventRecord[], firstPublished: number[]): Promise<void> => {
-    for (const r of records) pubSub.publish(TOPIC.VERDICT, r);
+    const first = new Set(firstPublished);
+    for (const r of records) {
+      const firstPublication = first.has(r.subjectId) && r.newStatus === 'PUBLISHED' && r.previousStatus !== 'PUBLISHED';
+      pubSub.publish(TOPIC.VERDICT, firstPublication ? { ...r, firstPublication: true } : r);
+    }
     await announcePublished(m, (p) => pubSub.publish(TOPIC.POST_ADDED, p), firstPublished);
   };
 }
