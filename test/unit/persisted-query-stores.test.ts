@@ -17,7 +17,9 @@ describe('persisted-query stores', () => {
   });
 
   it('reads an unreachable Redis as a miss instead of failing the request', async () => {
-    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, commandTimeout: 300, retryStrategy: () => 50 });
+    // disconnectTimeout: ioredis waits that long (2 s by default) for a socket that never opened to
+    // close, holding the test worker open past the end of the run.
+    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, commandTimeout: 300, retryStrategy: () => 50, disconnectTimeout: 100 });
     redis.on('error', () => undefined);
     try {
       const store = new RedisQueryStore(redis, 'test:');
