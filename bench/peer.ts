@@ -11,7 +11,7 @@ import { fromGlobalId } from '../src/shared/global-id';
 import { createLogger } from '../src/shared/logger';
 import { freshDatabase } from './support/fresh-database';
 import { loadPeerData } from './support/peer-data';
-import type { PeerLoadJob, PeerLoadResult } from './support/peer-load';
+import type { LoadJob, LoadResult } from './support/load-worker';
 import { backendCpuMs, backendCpuUsed, withApplicationName } from './support/peer-pg-cpu';
 
 const USAGE = `Usage: npm run bench:peer -- [--rounds N] [--duration S] [--warmup S] [--connections N] [--users N] [--posts N] [--profile DIR]
@@ -107,10 +107,10 @@ async function startChild(script: string, databaseUrl: string, execArgv: string[
   };
 }
 
-function load(job: PeerLoadJob): Promise<PeerLoadResult> {
+function load(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'support', 'peer-load.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (m: { ok: true; result: PeerLoadResult } | { ok: false; error: string }) =>
+    const child = fork(path.join(__dirname, 'support', 'load-worker.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m: { ok: true; result: LoadResult } | { ok: false; error: string }) =>
       m.ok ? resolve(m.result) : reject(new Error(m.error)));
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
@@ -183,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
 
     const jobs = servers.map((s) => ({ url: s.child.url, body: JSON.stringify({ query: s.query, variables: { first: 20 } }), connections }));
     if (warmup > 0) for (const job of jobs) await load({ ...job, durationSeconds: warmup });
-    const results: Array<Array<PeerLoadResult & { cpuPerRequest: number; pgCpuPerRequest: number | null }>> = servers.map(() => []);
+    const results: Array<Array<LoadResult & { cpuPerRequest: number; pgCpuPerRequest: number | null }>> = servers.map(() => []);
     for (let round = 1; round <= rounds; round++) {
       // A B, then B A: a load that rises or falls through the run weighs on both alike.
       for (const i of round % 2 ? [0, 1] : [1, 0]) {

@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
       postsPerResponse: probe.data.posts.edges.length, sqlQueriesPerRequest: probe.extensions?.sqlQueries,
       connections, warmupSeconds: warmup, durationSeconds: duration,
     }));
-    const job: LoadJob = { url: server.url, body, token, connections, durationSeconds: warmup };
+    const job: LoadJob = { url: server.url, body, token, connections, durationSeconds: warmup, countSql: true };
     if (warmup > 0) await load(job);
     const r = await load({ ...job, durationSeconds: duration });
     // autocannon drops the requests still in flight when its time is up; the server is still

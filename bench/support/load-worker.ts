@@ -4,13 +4,23 @@ import autocannon from 'autocannon';
  * Fires the load from a child process: in the server's event loop the client would compete with
  * the server and the figures would measure both. Not a worker thread: autocannon takes any
  * non-main thread for one of its own workers and then answers with raw histograms.
+ *
+ * Every 200 response is checked for GraphQL errors: an error page is cheap to serve and would
+ * flatter whichever server sent it.
  */
 export interface LoadJob {
   url: string;
   body: string;
-  token: string;
+  /** Bearer token; none for servers without accounts (the peer bench). */
+  token?: string;
   connections: number;
   durationSeconds: number;
+  /**
+   * Parse each response to count `extensions.sqlQueries` (Colloquy outside production mode).
+   * Otherwise responses are only checked for `errors` as text, which costs the load generator
+   * less CPU on the machine it shares with the server.
+   */
+  countSql?: boolean;
 }
 
 export interface LoadResult {
@@ -21,13 +31,26 @@ export interface LoadResult {
   timeouts: number;
   non2xx: number;
   graphqlErrors: number;
-  /** SQL statements per request, from `extensions.sqlQueries`: value → number of responses. */
+  /** Transport errors, timeouts, non-2xx answers and bodies with `errors`. */
+  failures: number;
+  /** SQL statements per request, from `extensions.sqlQueries`: value → number of responses (with `countSql`). */
   sqlQueries: Record<string, number>;
 }
 
 async function run(job: LoadJob): Promise<LoadResult> {
   let graphqlErrors = 0;
   const sqlQueries: Record<string, number> = {};
+  const onResponse = job.countSql
+    ? (status: number, body: string) => {
+        if (status !== 200) return;
+        const json = JSON.parse(body) as { errors?: unknown[]; extensions?: { sqlQueries?: number } };
+        if (json.errors?.length) graphqlErrors++;
+        const n = String(json.extensions?.sqlQueries ?? 'missing');
+        sqlQueries[n] = (sqlQueries[n] ?? 0) + 1;
+      }
+    : (status: number, body: string) => {
+        if (status === 200 && (!body.startsWith('{"data":{') || body.includes('"errors":'))) graphqlErrors++;
+      };
   const result = await autocannon({
     url: job.url,
     connections: job.connections,
@@ -35,15 +58,9 @@ async function run(job: LoadJob): Promise<LoadResult> {
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...(job.token ? { authorization: `Bearer ${job.token}` } : {}) },
         body: job.body,
-        onResponse: (status: number, body: string) => {
-          if (status !== 200) return;
-          const json = JSON.parse(body) as { errors?: unknown[]; extensions?: { sqlQueries?: number } };
-          if (json.errors?.length) graphqlErrors++;
-          const n = String(json.extensions?.sqlQueries ?? 'missing');
-          sqlQueries[n] = (sqlQueries[n] ?? 0) + 1;
-        },
+        onResponse,
       },
     ],
   });
@@ -55,6 +72,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     graphqlErrors,
+    failures: result.errors + result.timeouts + result.non2xx + graphqlErrors,
     sqlQueries,
   };
 }
