@@ -31,13 +31,21 @@ function publishedAs(t: TestServer, modToken: string) {
     waitFor(async () => (await t.gql(`query($id: ID!) { post(id: $id) { status } }`, { id }, modToken)).data?.post?.status === 'PUBLISHED', 20_000, `post ${id} published`);
 }
 
-/** Questions with one tag, each published and then bookmarked by the reader. */
-async function bookmarkPublished(t: TestServer, authorToken: string, readerToken: string, published: (id: string) => Promise<unknown>, tag: string, posts: Array<{ title: string; body: string }>) {
+/**
+ * An author, a reader and a moderator; the author's questions with one tag, each published and
+ * then bookmarked by the reader. `published` waits for a post to be shown.
+ */
+async function bookmarkingReader(t: TestServer, [authorHandle, readerHandle, modHandle]: [string, string, string], tag: string, posts: Array<{ title: string; body: string }>) {
+  const author = await signUp(t, authorHandle);
+  const reader = await signUp(t, readerHandle);
+  const mod = await signUp(t, modHandle, 'MODERATOR');
+  const published = publishedAs(t, mod.token);
   for (const p of posts) {
-    const id = await createPost(t, authorToken, { kind: 'QUESTION', ...p, tags: [tag] });
+    const id = await createPost(t, author.token, { kind: 'QUESTION', ...p, tags: [tag] });
     await published(id);
-    await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, readerToken);
+    await t.gql(`mutation($id: ID!) { bookmark(postId: $id) { id } }`, { id }, reader.token);
   }
+  return { author, reader, published };
 }
 
 async function scenario(t: TestServer, moderated: boolean) {
@@ -119,11 +127,7 @@ describe('content cold start with the text encoder', () => {
   });
 
   it('ranks an edited post by its new text once it is shown again', async () => {
-    const author = await signUp(t, 'plotter');
-    const reader = await signUp(t, 'charts');
-    const mod = await signUp(t, 'mod5', 'MODERATOR');
-    const published = publishedAs(t, mod.token);
-    await bookmarkPublished(t, author.token, reader.token, published, 'plotting', [
+    const { author, reader, published } = await bookmarkingReader(t, ['plotter', 'charts', 'mod5'], 'plotting', [
       { title: 'Change the size of a matplotlib figure', body: 'My matplotlib plots come out tiny; how do I set the figure size in inches?' },
       { title: 'Rotate the x axis tick labels in a matplotlib plot', body: 'The date labels on my matplotlib chart overlap each other.' },
     ]);
@@ -144,11 +148,7 @@ describe('content cold start with the text encoder', () => {
   }, 60_000);
 
   it('ranks a similar post published after a member\'s feed was cached as a ranking built afresh does, by its text', async () => {
-    const author = await signUp(t, 'rustacean');
-    const reader = await signUp(t, 'borrower');
-    const mod = await signUp(t, 'mod4', 'MODERATOR');
-    const published = publishedAs(t, mod.token);
-    await bookmarkPublished(t, author.token, reader.token, published, 'ownership', [
+    const { author, reader, published } = await bookmarkingReader(t, ['rustacean', 'borrower', 'mod4'], 'ownership', [
       { title: 'Why does the borrow checker reject my mutable reference?', body: 'I borrow a vector mutably twice in one scope and rustc refuses to compile it.' },
       { title: 'Lifetime of a reference returned from a Rust function', body: 'The compiler says my borrowed value does not live long enough.' },
     ]);
@@ -177,11 +177,7 @@ describe('content cold start in live feed updates', () => {
   afterAll(() => t.close());
 
   it('tells a subscribed member when a new post with similar text ranks into their feed, with the content reason', async () => {
-    const author = await signUp(t, 'patterns');
-    const reader = await signUp(t, 'matcher');
-    const mod = await signUp(t, 'mod3', 'MODERATOR');
-    const published = publishedAs(t, mod.token);
-    await bookmarkPublished(t, author.token, reader.token, published, 'validation', [
+    const { author, reader, published } = await bookmarkingReader(t, ['patterns', 'matcher', 'mod3'], 'validation', [
       { title: 'Regular expression to match an email address', body: 'My regex accepts addresses without a domain.' },
       { title: 'Regex lookahead to require a digit in a password', body: 'The regular expression should fail without a number.' },
     ]);
