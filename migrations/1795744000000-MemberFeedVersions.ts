@@ -36,7 +36,8 @@ export class MemberFeedVersions1795744000000 implements MigrationInterface {
         sources bigint NOT NULL DEFAULT 0,
         seen bigint NOT NULL DEFAULT 0
       )`);
-    // TG_ARGV: the column naming the member, and the counter to move ('sources' or 'seen').
+    // TG_ARGV: the column naming the member, and the counter to move ('sources' or 'seen'). Rows
+    // are upserted in member order, so two bulk statements over the same members cannot deadlock.
     await q.query(`
       CREATE FUNCTION bump_member_feed_versions() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -45,7 +46,7 @@ export class MemberFeedVersions1795744000000 implements MigrationInterface {
           WHEN 'DELETE' THEN format('SELECT %I AS id FROM old_rows', TG_ARGV[0])
           ELSE format('SELECT %1$I AS id FROM new_rows UNION SELECT %1$I FROM old_rows', TG_ARGV[0]) END;
       BEGIN
-        EXECUTE format('INSERT INTO member_feed_versions AS v (user_id, %1$I) SELECT DISTINCT id, 1 FROM (%2$s) c WHERE id IS NOT NULL
+        EXECUTE format('INSERT INTO member_feed_versions AS v (user_id, %1$I) SELECT DISTINCT id, 1 FROM (%2$s) c WHERE id IS NOT NULL ORDER BY id
                         ON CONFLICT (user_id) DO UPDATE SET %1$I = v.%1$I + 1', TG_ARGV[1], changed);
         RETURN NULL;
       END $$`);
